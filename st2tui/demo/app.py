@@ -1,0 +1,118 @@
+"""The ASGI application: one port with nginx-style prefixes `/auth/v1`, `/api/v1`, `/stream/v1`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import auth
+from .util import ApiError, error_response, json_response
+
+if TYPE_CHECKING:
+    from .server import DemoServer
+
+ST2_VERSION = "3.10dev"
+
+CORS_HEADERS = {
+    "Access-Control-Allow-Methods": "GET,POST,PUT,DELETE,OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type,Authorization,X-Auth-Token,St2-Api-Key,X-Request-ID",
+    "Access-Control-Allow-Credentials": "true",
+    "Access-Control-Expose-Headers": "Content-Type,X-Limit,X-Total-Count,X-Request-ID",
+}
+
+
+class RequestIdCorsMiddleware:
+    """Adds `X-Request-ID` and st2's CORS headers to every response, 500s included, and answers OPTIONS.
+
+    It wraps the whole Starlette app (outside its error middleware) so no response escapes it.
+    """
+
+    def __init__(self, app: ASGIApp, allow_origins: list[str]) -> None:
+        self.app = app
+        self.allow_origins = allow_origins
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = headers.get("x-request-id") or str(uuid.uuid4())
+        origin = headers.get("origin")
+        allow_origin = origin if origin in self.allow_origins else self.allow_origins[0]
+        extra = [
+            (b"x-request-id", request_id.encode()),
+            (b"access-control-allow-origin", allow_origin.encode()),
+            *((k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()),
+        ]
+        if scope["method"] == "OPTIONS":
+            await send({"type": "http.response.start", "status": 200, "headers": extra})
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def api_root(request: Request) -> Response:
+    auth.authenticate(request)
+    return json_response({"version": ST2_VERSION, "docs_url": "https://docs.stackstorm.com/"})
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (404, 405):
+        # st2's router answers any path/method it has no route for with a 404.
+        return json_response({"faultstring": "The resource could not be found."}, status=404)
+    return json_response({"faultstring": str(exc.detail)}, status=exc.status_code)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return json_response({"faultstring": "Internal Server Error"}, status=500)
+
+
+def create_app(server: DemoServer, route_modules: list[Any]) -> ASGIApp:
+    """Build the app; each module in `route_modules` has a `routes()` returning Starlette routes."""
+    routes: list[Route] = [
+        Route("/api/v1", api_root, methods=["GET"]),
+        Route("/api/v1/", api_root, methods=["GET"]),
+    ]
+    for module in [auth, *route_modules]:
+        routes.extend(module.routes())
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+        lifespan=server.lifespan,
+    )
+    app.router.redirect_slashes = False
+    app.state.server = server
+    return RequestIdCorsMiddleware(_StripTrailingSlash(app), server.allow_origins)
+
+
+class _StripTrailingSlash:
+    """st2 strips a trailing slash before matching (`/v1/actions/` == `/v1/actions`)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            if len(path) > 1 and path.endswith("/") and path not in ("/api/v1/",):
+                scope = {**scope, "path": path.rstrip("/")}
+        await self.app(scope, receive, send)

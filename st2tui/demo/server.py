@@ -1,0 +1,178 @@
+"""The demo server object, and running it in a thread (for `st2tui --demo` and tests) or standalone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import uvicorn
+from starlette.requests import Request
+
+from .app import create_app
+from .bus import EventBus
+from .db import Database
+
+DEMO_USERS = {"st2admin": "Ch@ngeMe"}
+DEFAULT_TOKEN_TTL = 86400
+
+T = TypeVar("T")
+
+
+class DemoServer:
+    """State and services of one embedded StackStorm-compatible server.
+
+    Services (execution engine, rules and timers, key expiry) are objects with `async start()` and
+    `async stop()`, started in the app's lifespan in the order they are listed.
+    """
+
+    def __init__(
+        self,
+        db_path: str | Path = ":memory:",
+        *,
+        users: dict[str, str] | None = None,
+        token_ttl: int = DEFAULT_TOKEN_TTL,
+        seed: bool = True,
+        history: int = 300,
+        timers: bool = True,
+        allow_origins: list[str] | None = None,
+    ) -> None:
+        self.db = Database(db_path)
+        self.bus = EventBus()
+        self.users = dict(DEMO_USERS if users is None else users)
+        self.token_ttl = token_ttl
+        self.seed = seed
+        self.history = history
+        self.timers = timers
+        self.allow_origins = allow_origins or ["http://127.0.0.1:3000", "http://localhost"]
+        self.services: list[Any] = []
+        self.route_modules: list[Any] = []
+
+    def public_api_url(self, request: Request) -> str:
+        return f"{request.url.scheme}://{request.url.netloc}/api"
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Any) -> AsyncIterator[None]:
+        for service in self.services:
+            await service.start()
+        try:
+            yield
+        finally:
+            self.bus.close()
+            for service in reversed(self.services):
+                await service.stop()
+
+    def build_app(self) -> Any:
+        return create_app(self, self.route_modules)
+
+
+@dataclass
+class RunningServer:
+    """A demo server serving on a loopback port in a background thread."""
+
+    server: DemoServer
+    host: str
+    port: int
+    username: str
+    password: str
+    _uvicorn: uvicorn.Server
+    _thread: threading.Thread
+    _loop: asyncio.AbstractEventLoop
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def auth_url(self) -> str:
+        return f"{self.base_url}/auth/v1"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/v1"
+
+    @property
+    def stream_url(self) -> str:
+        return f"{self.base_url}/stream/v1"
+
+    @property
+    def db_path(self) -> str:
+        return self.server.db.path
+
+    def call(self, fn: Callable[[], Awaitable[T]], timeout: float = 30) -> T:
+        """Run a coroutine function on the server's event loop (from another thread) and wait for it."""
+        return asyncio.run_coroutine_threadsafe(fn(), self._loop).result(timeout)
+
+    def stop(self) -> None:
+        self._uvicorn.should_exit = True
+        self._thread.join(timeout=10)
+        self.server.db.close()
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def make_uvicorn(app: Any) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, access_log=False, ws="none"
+    )
+    return uvicorn.Server(config)
+
+
+def start_in_thread(server: DemoServer, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve `server` on a free loopback port in a daemon thread; returns once it accepts requests."""
+    sock = bind_socket(host, port)
+    userver = make_uvicorn(server.build_app())
+    loop_ready = threading.Event()
+    holder: dict[str, Any] = {}
+
+    def run() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        holder["loop"] = loop
+        loop_ready.set()
+        try:
+            loop.run_until_complete(userver.serve(sockets=[sock]))
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=run, name="st2tui-demo-server", daemon=True)
+    thread.start()
+    loop_ready.wait(10)
+    for _ in range(1000):
+        if userver.started or not thread.is_alive():
+            break
+        threading.Event().wait(0.01)
+    if not userver.started:
+        raise RuntimeError("the demo server did not start")
+    username, password = next(iter(server.users.items()))
+    return RunningServer(
+        server, host, sock.getsockname()[1], username, password, userver, thread, holder["loop"]
+    )
+
+
+def serve_forever(server: DemoServer, host: str, port: int, on_started: Callable[[int], None]) -> None:
+    """Run in the foreground until interrupted (the `st2tui demo-server` command)."""
+    sock = bind_socket(host, port)
+    userver = make_uvicorn(server.build_app())
+
+    async def main() -> None:
+        serving = asyncio.create_task(userver.serve(sockets=[sock]))
+        while not userver.started and not serving.done():
+            await asyncio.sleep(0.02)
+        if userver.started:
+            on_started(sock.getsockname()[1])
+        await serving
+
+    asyncio.run(main())

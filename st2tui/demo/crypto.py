@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hmac as std_hmac
 import json
 import os
@@ -74,9 +75,18 @@ class CryptoKey:
         return key
 
 
-def generate_key() -> CryptoKey:
-    """A new random AES-256 key and HMAC key."""
-    return CryptoKey(os.urandom(KEY_SIZE_BITS // 8), os.urandom(KEY_SIZE_BITS // 8))
+def generate_key() -> str:
+    """A new random AES-256 key with its HMAC key, as keyczar JSON text (what the server stores)."""
+    return CryptoKey(os.urandom(KEY_SIZE_BITS // 8), os.urandom(KEY_SIZE_BITS // 8)).to_json()
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_key(text: str) -> CryptoKey:
+    return CryptoKey.from_json(text)
+
+
+def _key(key: CryptoKey | str) -> CryptoKey:
+    return key if isinstance(key, CryptoKey) else _parse_key(key)
 
 
 def _signature(key: CryptoKey, message: bytes) -> bytes:
@@ -85,8 +95,10 @@ def _signature(key: CryptoKey, message: bytes) -> bytes:
     return mac.finalize()
 
 
-def encrypt(key: CryptoKey, plaintext: str) -> str:
-    """Encrypt a string; returns upper-case hex, different on every call."""
+def encrypt(key: CryptoKey | str, plaintext: str) -> str:
+    """Encrypt a string with a key (a `CryptoKey` or its JSON); returns upper-case hex, different
+    on every call."""
+    key = _key(key)
     padder = padding.PKCS7(BLOCK_SIZE * 8).padder()
     padded = padder.update(plaintext.encode("utf-8")) + padder.finalize()
     iv = os.urandom(BLOCK_SIZE)
@@ -95,8 +107,9 @@ def encrypt(key: CryptoKey, plaintext: str) -> str:
     return binascii.hexlify(message + _signature(key, message)).decode("ascii").upper()
 
 
-def decrypt(key: CryptoKey, ciphertext: str) -> str:
+def decrypt(key: CryptoKey | str, ciphertext: str) -> str:
     """Decrypt what `encrypt` returned; raises `CryptoError` if it is malformed or was altered."""
+    key = _key(key)
     try:
         raw = binascii.unhexlify(ciphertext)
     except (binascii.Error, ValueError, TypeError) as exc:

@@ -21,8 +21,6 @@ What each function reproduces (StackStorm/st2 at commit c2eaf56, read, not copie
   (defaults included, templates such as core.echo's `echo "{{message}}"` rendered), split into
   runner and action parameters.
 - `mask_secrets`: `st2common/util/secrets.py` (`get_secret_parameters`, `mask_secret_parameters`).
-- `script_arguments`: how the local-shell-script runner passes action parameters to its script
-  (`st2common/util/action_db.py` `get_args`, `st2common/models/system/action.py`).
 """
 
 from __future__ import annotations
@@ -54,7 +52,6 @@ __all__ = [
     "render_final_parameters",
     "render_live_parameters",
     "render_parameters",
-    "script_arguments",
     "validate_parameters",
 ]
 
@@ -643,49 +640,3 @@ def mask_secrets(params: Mapping[str, Any], merged: Mapping[str, Any]) -> dict[s
     if not isinstance(secrets, dict) or not secrets:
         return copy.deepcopy(dict(params))
     return _mask(copy.deepcopy(dict(params)), secrets)
-
-
-# --------------------------------------------------------------------------------------------------
-# Script arguments
-
-
-def _serialize_positional(kind: Any, value: Any) -> str:
-    if kind in ("string", "number", "float"):
-        return "" if value is None else str(value)
-    if kind == "boolean":
-        return "" if value is None else ("1" if value else "0")
-    if kind in ("array", "list"):
-        return ",".join(map(str, value)) if value else ""
-    if kind == "object":
-        return json.dumps(value) if value else ""
-    # Other types, integers included, become "" when falsy: st2 passes the integer 0 as "".
-    return str(value) if value else ""
-
-
-def script_arguments(
-    action_parameters: Mapping[str, Any], values: Mapping[str, Any], kwarg_op: str = "--"
-) -> list[str]:
-    """The argv (after the script path) st2's local-shell-script runner builds from the action's
-    final parameter values: `--name=value` for each named parameter (booleans as a bare `--name`
-    when true, left out when false; None and "" left out), then parameters that declare a
-    `position`, in position order, serialized as st2 does (booleans "1"/"0", arrays
-    comma-joined, objects as JSON)."""
-    positions = sorted(
-        (meta["position"], name)
-        for name, meta in action_parameters.items()
-        if meta and meta.get("position") is not None
-    )
-    positional_names = {name for _, name in positions}
-    argv: list[str] = []
-    for name, value in values.items():
-        if name in positional_names or value is None or (isinstance(value, str) and not value):
-            continue
-        if isinstance(value, bool):
-            if value:
-                argv.append(f"{kwarg_op}{name}")
-        else:
-            argv.append(f"{kwarg_op}{name}={value}")
-    for _, name in positions:
-        kind = (action_parameters.get(name) or {}).get("type")
-        argv.append(_serialize_positional(kind, values.get(name)))
-    return argv

@@ -60,7 +60,11 @@ def step_lines(
         say("Resolving dependencies...", 1.0)
         for package in PACKAGES:
             say(f"  + {package}", 0.3)
-        say("npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.", 0.6, "stderr")
+        say(
+            "npm WARN deprecated inflight@1.0.6: This module is not supported, and leaks memory.",
+            0.6,
+            "stderr",
+        )
         for index, asset in enumerate(ASSETS, 1):
             say(f"Compiling assets [{index}/{len(ASSETS)}] {asset}", 0.9)
         if fail:
@@ -69,7 +73,10 @@ def step_lines(
             return out, code
         say("Linting: ruff check . (0 problems)", 1.2)
         say(f"Packaging build/app-{version}.tar.gz", 1.5)
-        say(f"Artifact app-{version}.tar.gz ({size_mb:.1f} MB, sha256 {_digest(version, 'artifact')[:16]})", 0.8)
+        say(
+            f"Artifact app-{version}.tar.gz ({size_mb:.1f} MB, sha256 {_digest(version, 'artifact')[:16]})",
+            0.8,
+        )
     elif step == "test":
         total = sum(count for _, count in TEST_FILES)
         say(f"==> Running the test suite against app-{version}.tar.gz", 0.2)
@@ -86,7 +93,9 @@ def step_lines(
             say(f"{name:<24}{marks:<42} [{done * 100 // total:3d}%]", 1.7)
         if fail:
             say("", 0.2)
-            say("FAILED tests/test_orders.py::test_checkout_total - AssertionError: assert 41.99 == 42.0", 0.1)
+            say(
+                "FAILED tests/test_orders.py::test_checkout_total - AssertionError: assert 41.99 == 42.0", 0.1
+            )
             say(f"=================== 1 failed, {total - 1} passed in 11.87s ====================", 0.1)
             return out, code
         say("", 0.2)
@@ -145,7 +154,7 @@ def parse_args(argv: list[str]) -> dict[str, str]:
             values[name] = value
         else:
             positional.append(arg)
-    for name, value in zip(POSITIONAL, positional):
+    for name, value in zip(POSITIONAL, positional, strict=False):
         values.setdefault(name, value)
     return values
 

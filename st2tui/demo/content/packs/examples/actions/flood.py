@@ -27,7 +27,7 @@ def parse_args(argv: list[str]) -> dict[str, int]:
             raw[name] = value
         else:
             positional.append(arg)
-    for name, value in zip(POSITIONAL, positional):
+    for name, value in zip(POSITIONAL, positional, strict=False):
         raw.setdefault(name, value)
     return {name: int(raw.get(name) or default) for name, default in DEFAULTS.items()}
 

@@ -331,7 +331,18 @@ def _render(value: Any, namespace: dict[str, Any]) -> Any:
     if isinstance(value, str):
         return _evaluate_string(value, namespace)
     if isinstance(value, dict):
-        return {_render(key, namespace): _render(item, namespace) for key, item in value.items()}
+        rendered = {}
+        for key, item in value.items():
+            rendered_key = _render(key, namespace)
+            try:
+                hash(rendered_key)
+            except TypeError:
+                raise ExpressionError(
+                    f"The key '{key}' evaluated to {type(rendered_key).__name__}, which cannot be a key.",
+                    expression=str(key),
+                ) from None
+            rendered[rendered_key] = _render(item, namespace)
+        return rendered
     if isinstance(value, list):
         return [_render(item, namespace) for item in value]
     return value

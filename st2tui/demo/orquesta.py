@@ -62,7 +62,7 @@ RESERVED_TASK_NAMES = ENGINE_COMMANDS | {"retry"}
 _TOP_LEVEL_KEYS = {"version", "description", "input", "vars", "tasks", "output", "name", "tags"}
 _TASK_KEYS = {"action", "input", "next", "with", "join", "delay", "retry"}
 _TRANSITION_KEYS = {"when", "publish", "do"}
-_TASK_NAME = re.compile(r"^\w+$")
+_NAME = re.compile(r"^\w+$")
 _ITEMS = re.compile(r"^\s*(?:(?P<keys>\w+(?:\s*,\s*\w+)*)\s+in\s+)?(?P<expr><%.*%>|{{.*}})\s*$", re.DOTALL)
 # Inline parameters "key=value": expressions, quoted strings, brackets, then any bare token.
 _INLINE_PARAM = re.compile(
@@ -210,10 +210,14 @@ class _SpecParser:
             for name, default, has_default in self._named_values(data.get("input"), "input")
         ]
         variables = [(name, value) for name, value, _ in self._named_values(data.get("vars"), "vars")]
-        output = [
-            (name, value if has_value else f"<% ctx().{name} %>")
-            for name, value, has_value in self._named_values(data.get("output"), "output")
-        ]
+        output = []
+        for name, value, has_value in self._named_values(data.get("output"), "output"):
+            if has_value:
+                output.append((name, value))
+            elif _NAME.match(name):
+                output.append((name, f"<% ctx().{name} %>"))  # a bare name outputs that variable
+            else:
+                self.problems.append(f'Output "{name}" needs a value (only plain names may stand alone).')
         tasks = self._tasks(data.get("tasks"))
         spec = WorkflowSpec(
             version="1.0",
@@ -259,7 +263,7 @@ class _SpecParser:
         tasks = {}
         for name, body in value.items():
             name = str(name)
-            if not _TASK_NAME.match(name):
+            if not _NAME.match(name):
                 self.problems.append(f'Invalid task name "{name}" (letters, digits and _ only).')
             elif name in RESERVED_TASK_NAMES:
                 self.problems.append(f'The task name "{name}" is reserved with special function.')
@@ -938,9 +942,11 @@ class _Conductor:
     def _arrive(self, target: str, source: str, ref: Ref, *, run_on_fail: bool) -> None:
         """Record a branch reaching a join; start the join task once its requirement is met."""
         join = self._joins.get(target)
-        if join is None or source in join.arrivals:
+        if join is None or (join.fired and source in join.arrivals):
+            # A branch coming round again (a loop) starts a new round of the barrier.
             join = self._joins[target] = _JoinRound()
-        join.arrivals[source] = ref
+        earlier = join.arrivals.get(source, ())
+        join.arrivals[source] = tuple(sorted(set(earlier) | set(ref)))
         if not join.fired and len(join.arrivals) >= self._spec.join_requirement(target):
             join.fired = True
             merged = tuple(sorted({index for arrived in join.arrivals.values() for index in arrived}))

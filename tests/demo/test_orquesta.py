@@ -634,6 +634,35 @@ async def test_input_defaults_may_use_earlier_inputs_and_vars_see_inputs() -> No
     assert "ignored" not in outcome.context
 
 
+async def test_a_loop_reruns_a_task_until_its_condition_changes() -> None:
+    definition = """
+    version: 1.0
+    vars:
+      - count: 0
+    output:
+      - count
+    tasks:
+      init:
+        next:
+          - do: step
+      step:
+        action: core.noop
+        next:
+          - when: <% ctx().count < 2 %>
+            publish: count=<% ctx().count + 1 %>
+            do: step
+          - when: <% ctx().count >= 2 %>
+            do: done
+      done:
+        action: core.noop
+    """
+    runner = FakeRunner()
+    outcome = await run(definition, runner)
+
+    assert runner.ran() == ["step", "step", "step", "done"]
+    assert outcome.output == {"count": 2}
+
+
 async def test_retry_reruns_a_failing_task() -> None:
     definition = """
     version: 1.0
@@ -729,6 +758,11 @@ def test_expression_errors_name_the_expression(expression: str, message: str) ->
     assert caught.value.expression == expression
 
 
+def test_a_key_that_renders_to_a_list_is_an_expression_error() -> None:
+    with pytest.raises(ExpressionError, match="cannot be a key"):
+        render({"<% ctx().hosts %>": 1}, CONTEXT)
+
+
 def test_expressions_cannot_modify_the_context() -> None:
     context = {"hosts": ["h1"]}
 
@@ -822,6 +856,7 @@ def test_spec_exposes_inputs_and_tasks() -> None:
         ("tasks:\n  a:\n    action: core.noop", '"version" is required'),
         ("version: 2.0\ntasks:\n  a:\n    action: core.noop", 'Unsupported workflow version "2.0"'),
         ("version: 1.0", '"tasks" must be a non-empty mapping'),
+        ("version: 1.0\noutput:\n  - a-b\ntasks:\n  a:\n    action: core.noop", 'Output "a-b" needs a value'),
         (
             "version: 1.0\ntasks:\n  a:\n    next:\n      - do: ghost",
             'Task "a" transitions to undefined task "ghost"',
@@ -941,6 +976,46 @@ async def test_cancelling_the_caller_cancels_running_tasks_and_propagates() -> N
         await workflow
 
     assert interrupted == [True]
+
+
+async def test_cancellation_during_with_items_stops_the_remaining_items() -> None:
+    class CancelOnSecondItem(FakeRunner):
+        async def checkpoint(self, task_name: str) -> None:
+            await super().checkpoint(task_name)
+            if len(self.checkpoints) == 2:
+                raise asyncio.CancelledError
+
+    definition = WITH_ITEMS.format(items="\n      items: <% ctx(hosts) %>\n      concurrency: 1", key="")
+    runner = CancelOnSecondItem()
+    outcome = await run(definition, runner, {"hosts": ["a", "b", "c"]})
+
+    assert outcome.status == "canceled"
+    assert [call[3] for call in runner.calls] == [0]
+    assert runner.checkpoints == ["probe", "probe"]
+    assert outcome.task_statuses == {"probe": "canceled"}
+
+
+async def test_an_input_default_that_cannot_be_evaluated_fails_before_any_task() -> None:
+    definition = """
+    version: 1.0
+    input:
+      - size: <% ctx(undefined_thing) %>
+    tasks:
+      only:
+        action: core.noop
+    """
+    runner = FakeRunner()
+    outcome = await run(definition, runner)
+
+    assert runner.calls == []
+    assert outcome.status == "failed"
+    assert outcome.errors == [
+        {
+            "type": "error",
+            "message": "YaqlEvaluationException: Unable to evaluate expression '<% ctx(undefined_thing) %>'. "
+            'VariableUndefinedError: The variable "undefined_thing" is undefined.',
+        }
+    ]
 
 
 async def test_a_runner_error_fails_the_workflow_without_remediation() -> None:

@@ -19,6 +19,10 @@ Semantics follow the Orquesta documentation:
 * Output is rendered from the final context whatever the status; errors are reported only for a
   failed workflow, shaped like Orquesta's (``{"type": "error", "message": ..., "task_id": ...}``).
 * A task without ``action`` succeeds at once with a null result (Orquesta allows it).
+* ``with`` items (``<% ctx(xs) %>``, ``x in ...``, ``a, b in <% zip(...) %>``, ``concurrency``)
+  give a result list in item order; ``delay`` and ``retry`` (``count``, ``when``, ``delay``) are
+  supported, the ``retry`` engine command is not. Shorthand ``action: ref k=v`` and
+  ``publish: k=v`` forms are parsed like Orquesta's inline parameters.
 
 Cancellation: when the runner raises ``asyncio.CancelledError`` from ``checkpoint`` or ``run_task``,
 that task is recorded as ``canceled``, no new task starts, tasks already running are awaited and

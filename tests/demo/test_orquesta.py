@@ -663,6 +663,35 @@ async def test_a_loop_reruns_a_task_until_its_condition_changes() -> None:
     assert outcome.output == {"count": 2}
 
 
+async def test_jinja_expressions_and_runner_functions_work_in_a_workflow() -> None:
+    definition = """
+    version: 1.0
+    input:
+      - hosts
+    output:
+      - summary: "{{ ctx('summary') }}"
+    tasks:
+      report:
+        action: "{{ 'core.' ~ 'echo' }}"
+        input:
+          message: "{{ ctx().hosts | join(', ') }} in {{ st2kv('system.region') }}"
+          count: "{{ ctx().hosts | length }}"
+        next:
+          - when: "{{ succeeded() and result().stdout.startswith('web') }}"
+            publish:
+              - summary: "{{ result().stdout | upper }}"
+    """
+
+    class KeyValueRunner(FakeRunner):
+        expression_functions = {"st2kv": lambda key: {"system.region": "eu-west"}[key]}
+
+    runner = KeyValueRunner()
+    outcome = await run(definition, runner, {"hosts": ["web1", "web2"]})
+
+    assert runner.calls == [("report", "core.echo", {"message": "web1, web2 in eu-west", "count": 2}, None)]
+    assert outcome.output == {"summary": "WEB1, WEB2 IN EU-WEST"}
+
+
 async def test_retry_reruns_a_failing_task() -> None:
     definition = """
     version: 1.0

@@ -366,7 +366,8 @@ def _masked_body(request: httpx.Request) -> str | None:
 def curl_command(request: httpx.Request) -> str:
     """Render ``request`` as an equivalent ``curl`` command line with secrets masked (for ``--debug``)."""
     parts = ["curl", "-X", request.method]
-    for name, value in request.headers.items():
+    for raw_name, raw_value in request.headers.raw:
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         if name.lower() in ("host", "content-length", "accept-encoding", "connection", "user-agent"):
             continue
         shown = MASK if name.lower() in _SECRET_HEADERS else value

@@ -34,7 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"Run 'st2tui demo-server --help' to {DEMO_SERVER_HELP}.",
     )
     parser.add_argument("--version", action="version", version=f"st2tui {__version__}")
-    parser.add_argument("--demo", action="store_true", help="start the embedded demo server and connect to it")
+    parser.add_argument(
+        "--demo", action="store_true", help="start the embedded demo server and connect to it"
+    )
     parser.add_argument("--db", metavar="PATH", help="database of the demo server (with --demo)")
     conn = parser.add_argument_group("connection (as the st2 CLI: flags > ST2_* variables > config file)")
     conn.add_argument("--url", dest="base_url", metavar="URL", help="base URL, e.g. https://st2.example.com")
@@ -44,9 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument("--api-key", metavar="KEY", help="StackStorm API key")
     conn.add_argument("--token", "-t", metavar="TOKEN", help="StackStorm auth token")
     conn.add_argument("--cacert", metavar="PATH", help="CA bundle to verify the server's certificate")
-    conn.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (shown in the header)")
+    conn.add_argument(
+        "--insecure", action="store_true", help="do not verify TLS certificates (shown in the header)"
+    )
     conn.add_argument("--config-file", metavar="PATH", help="st2 CLI config file (default ~/.st2/config)")
-    conn.add_argument("--profile", "-p", metavar="NAME", help="st2tui profile (one per StackStorm installation)")
+    conn.add_argument(
+        "--profile", "-p", metavar="NAME", help="st2tui profile (one per StackStorm installation)"
+    )
     ui = parser.add_argument_group("interface")
     ui.add_argument("--readonly", action="store_true", help="hide everything that changes state")
     ui.add_argument("--execution", metavar="ID|last", help="open straight to an execution")
@@ -57,10 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
 def build_demo_server_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="st2tui demo-server", description=DEMO_SERVER_HELP + ".")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=9101, help="port to bind (default 9101; 0 picks a free one)")
+    parser.add_argument(
+        "--port", type=int, default=9101, help="port to bind (default 9101; 0 picks a free one)"
+    )
     parser.add_argument("--db", metavar="PATH", help=f"SQLite database (default {default_demo_db()})")
     parser.add_argument(
-        "--allow-remote", action="store_true", help="allow binding a non-loopback address (the demo is not hardened)"
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback address (the demo is not hardened)",
     )
     parser.add_argument("--no-timers", action="store_true", help="do not fire interval-timer rules")
     return parser
@@ -98,7 +108,9 @@ def run_demo_server(argv: list[str]) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        print(f"st2tui demo-server: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"st2tui demo-server: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
+        )
         return 1
     return 0
 

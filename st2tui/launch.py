@@ -1,0 +1,70 @@
+"""From parsed command-line options to a running TUI: configuration, demo server, client, app."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from st2tui.api import St2Client
+from st2tui.config import ConfigError, Connection, resolve
+from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
+
+
+def _demo_connection(args: argparse.Namespace):
+    """Start the embedded demo server in this process and describe how to reach it."""
+    from st2tui.cli import default_demo_db
+    from st2tui.demo.server import DemoServer, start_in_thread
+
+    db = Path(args.db) if args.db else default_demo_db()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    running = start_in_thread(DemoServer(db))
+    connection = Connection(
+        api_url=running.api_url,
+        auth_url=running.auth_url,
+        stream_url=running.stream_url,
+        base_url=running.base_url,
+        profile="demo",
+        username=running.username,
+        password=running.password,
+        cache_token=False,
+        sources={"api_url": "--demo"},
+    )
+    return running, connection
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    from st2tui.app import St2TuiApp
+
+    try:
+        resolved = resolve(args)
+    except ConfigError as exc:
+        print(f"st2tui: {exc}", file=sys.stderr)
+        return 2
+    settings = resolved.settings
+    secrets = SecretStore()
+    demo = None
+    token_cache: TokenCache | None = None
+    if args.demo:
+        demo, connection = _demo_connection(args)
+    else:
+        connection = resolved.connection
+        token_cache = TokenCache.for_home(Path.home())
+    password = api_key = None
+    try:
+        if connection.username and not connection.password and not connection.token:
+            password = secrets.get_password(connection.keyring_service, connection.username)
+        if connection.api_key_in_keyring and not connection.api_key:
+            api_key = secrets.get_api_key(connection.keyring_service)
+    except KeyringUnavailable:
+        pass  # the sign-in screen asks instead
+    client = St2Client.from_connection(
+        connection, password=password, api_key=api_key, token_cache=token_cache
+    )
+    app = St2TuiApp(client, connection, settings, secrets=secrets)
+    try:
+        app.run()
+    finally:
+        if demo is not None:
+            demo.stop()
+    return app.return_code or 0

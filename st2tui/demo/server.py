@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.requests import Request
 
+from . import actions, inquiries, keys, registry, rules
 from .app import create_app
 from .bus import EventBus
 from .db import Database
@@ -56,6 +57,11 @@ class DemoServer:
 
     def _wire(self) -> None:
         """Route modules and services, in start order: content registry, keys, engine, rules and timers."""
+        # Content and datastore first: the engine reads both when it starts.
+        self.services += [registry.Registry(self), keys.KeyExpiry(self)]
+        self.route_modules += [actions, keys, rules, inquiries]
+        # Timers fire rules through the engine, so they start after it.
+        self.services.append(rules.IntervalTimers(self))
 
     def public_api_url(self, request: Request) -> str:
         return f"{request.url.scheme}://{request.url.netloc}/api"

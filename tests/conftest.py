@@ -63,3 +63,39 @@ def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
     server = _start(tmp_path)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Build the st2tui app against a running server, as `st2tui` would, isolated from the user's files.
+
+    Run it headless with `async with app.run_test(size=(120, 36)) as pilot:`.
+    """
+    from st2tui.api import St2Client
+    from st2tui.app import St2TuiApp
+    from st2tui.config import Connection, Settings
+
+    monkeypatch.setenv("ST2TUI_CONFIG_DIR", str(tmp_path / "st2tui-config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+    def factory(
+        server: RunningServer,
+        *,
+        username: str | None = "st2admin",
+        password: str | None = "Ch@ngeMe",
+        **settings,
+    ) -> St2TuiApp:
+        connection = Connection(
+            api_url=server.api_url,
+            auth_url=server.auth_url,
+            stream_url=server.stream_url,
+            base_url=server.base_url,
+            profile="test",
+            username=username,
+            password=password,
+            cache_token=False,
+        )
+        return St2TuiApp(St2Client.from_connection(connection), connection, Settings(**settings))
+
+    return factory
+

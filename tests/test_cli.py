@@ -1,0 +1,84 @@
+"""The command line as a user meets it: version, help, `python -m st2tui`, `st2tui demo-server`."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from st2tui import __version__
+
+
+def run(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "st2tui", *args], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_version_is_printed():
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"st2tui {__version__}"
+
+
+def test_help_lists_connection_options_and_demo():
+    result = run("--help")
+    assert result.returncode == 0
+    for option in ("--demo", "--url", "--api-url", "--api-key", "--token", "--cacert", "--readonly", "--execution"):
+        assert option in result.stdout
+    assert "demo-server" in result.stdout
+
+
+def test_demo_server_refuses_a_non_loopback_address():
+    result = run("demo-server", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 2
+    assert "not a loopback address" in result.stderr
+
+
+def test_bad_config_file_is_reported_without_a_traceback(tmp_path):
+    result = run("--config-file", str(tmp_path / "missing.ini"))
+    assert result.returncode == 2
+    assert "missing.ini" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.timeout(60)
+def test_demo_server_prints_exports_and_serves_the_st2_api(tmp_path):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "st2tui", "demo-server", "--port", "0", "--db", str(tmp_path / "d.sqlite"), "--no-timers"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        lines: list[str] = []
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if line.startswith("credentials:"):
+                break
+        output = "".join(lines)
+        exports = dict(re.findall(r"^export (ST2_\w+)=(\S+)$", output, re.MULTILINE))
+        assert set(exports) >= {"ST2_AUTH_URL", "ST2_API_URL", "ST2_STREAM_URL"}
+        assert "st2admin / Ch@ngeMe" in output
+        token = httpx.post(f"{exports['ST2_AUTH_URL']}/tokens", auth=("st2admin", "Ch@ngeMe"), timeout=10)
+        assert token.status_code == 201
+        whoami = httpx.get(
+            f"{exports['ST2_API_URL']}/user", headers={"X-Auth-Token": token.json()["token"]}, timeout=10
+        )
+        assert whoami.json()["username"] == "st2admin"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    assert (tmp_path / "d.sqlite").exists()

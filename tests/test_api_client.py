@@ -579,3 +579,173 @@ async def test_quiet_output_stream_survives_idle_status_checks(fresh_server):
         items = [item async for item in client.streams.output(started.id)]
 
     assert [item.data for item in items] == ["late\n"]
+
+
+# -- real StackStorm documents (shared/contract/examples), served by a mock transport --------------
+
+
+@pytest.fixture
+def real_documents(contract):
+    return contract / "examples"
+
+
+def serve_documents(examples, routes: dict[tuple[str, str], tuple[str, dict]]) -> httpx.MockTransport:
+    """Answer each (method, path) with the bytes of a real st2 document, as st2 sent them."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        name, headers = routes[(request.method, request.url.path)]
+        content_type = "text/event-stream; charset=UTF-8" if name.endswith(".txt") else "application/json"
+        return httpx.Response(
+            200, content=(examples / name).read_bytes(), headers={"content-type": content_type, **headers}
+        )
+
+    return httpx.MockTransport(handler)
+
+
+def document_client(transport: httpx.MockTransport) -> St2Client:
+    base = "https://st2.example.com"
+    return St2Client(
+        api_url=f"{base}/api/v1",
+        auth_url=f"{base}/auth/v1",
+        stream_url=f"{base}/stream/v1",
+        token="t",
+        transport=transport,
+    )
+
+
+async def test_real_execution_documents_parse_with_ui_conveniences(real_documents):
+    workflow_id = "6b03133ab8bc64e7e03eae05"
+    transport = serve_documents(
+        real_documents,
+        {
+            ("GET", f"/api/v1/executions/{workflow_id}"): ("execution-workflow.json", {}),
+            ("GET", f"/api/v1/executions/{workflow_id}/children"): ("execution-workflow-children.json", {}),
+            ("GET", "/api/v1/executions/6b03133cb8bc64e7e03eaeb1"): ("execution-from-rule.json", {}),
+            ("GET", "/api/v1/executions/6b031336b8bc64e7e03eadfe"): ("execution-running.json", {}),
+            ("GET", "/api/v1/executions/6b03133bb8bc64e7e03eae4f"): ("execution-workflow-paused.json", {}),
+        },
+    )
+    async with document_client(transport) as client:
+        workflow = await client.executions.get(workflow_id)
+        children = await client.executions.children(workflow_id)
+        from_rule = await client.executions.get("6b03133cb8bc64e7e03eaeb1")
+        running = await client.executions.get("6b031336b8bc64e7e03eadfe")
+        paused = await client.executions.get("6b03133bb8bc64e7e03eae4f")
+
+    assert workflow.is_workflow and workflow.is_terminal and not workflow.is_cancelable
+    assert workflow.short_id == "e03eae05"
+    assert workflow.elapsed() == timedelta(microseconds=505954)
+    assert workflow.result == {"output": {"greeting": "Stanley, All your base are belong to us!"}}
+    assert [child.id for child in children] == workflow.children
+    assert [child.task_name for child in children] == ["task1", "task2", "task3"]
+    assert {child.parent_id for child in children} == {workflow_id}
+    assert from_rule.triggered_by == "examples.sample_rule_with_webhook"
+    assert from_rule.user == "stanley"
+    assert from_rule.trace_tag.startswith("webhook-sample-")
+    assert workflow.triggered_by == "manual"
+    assert running.is_cancelable and not running.is_terminal and running.end_timestamp is None
+    assert running.result is None
+    assert running.elapsed(now=running.start_timestamp + timedelta(seconds=3)) == timedelta(seconds=3)
+    assert paused.can_resume and not paused.can_pause and paused.parameters == {}
+
+
+async def test_real_resource_documents_parse(real_documents):
+    transport = serve_documents(
+        real_documents,
+        {
+            ("GET", "/api/v1/actions/core.local"): ("action-core-local.json", {}),
+            ("GET", "/api/v1/actions/views/parameters/core.local"): ("action-parameters-view.json", {}),
+            ("GET", "/api/v1/runnertypes/local-shell-cmd"): ("runnertype-local-shell-cmd.json", {}),
+            ("GET", "/api/v1/rules/examples.sample_rule_with_webhook"): ("rule.json", {}),
+            ("GET", "/api/v1/ruleenforcements/6b03133cb8bc64e7e03eaeb2"): ("rule-enforcement.json", {}),
+            ("GET", "/api/v1/keys/api_password"): ("keyvalue-secret.json", {}),
+            ("GET", "/api/v1/keys/favorite_color"): ("keyvalue-user.json", {}),
+            ("GET", "/api/v1/inquiries/6b03133bb8bc64e7e03eae71"): ("inquiry.json", {}),
+            ("PUT", "/api/v1/inquiries/6b03133bb8bc64e7e03eae71"): ("inquiry-response.json", {}),
+            ("GET", "/api/v1/user"): ("whoami.json", {}),
+            ("POST", "/auth/v1/tokens"): ("token.json", {}),
+        },
+    )
+    async with document_client(transport) as client:
+        action = await client.actions.get("core.local")
+        merged = await client.actions.parameters("core.local")
+        runner = await client.runner_types.get("local-shell-cmd")
+        rule = await client.rules.get("examples.sample_rule_with_webhook")
+        enforcement = await client.rule_enforcements.get("6b03133cb8bc64e7e03eaeb2")
+        secret = await client.keys.get("api_password")
+        user_key = await client.keys.get("favorite_color", scope="st2kv.user")
+        inquiry = await client.inquiries.get("6b03133bb8bc64e7e03eae71")
+        answer = await client.inquiries.respond(inquiry.id, {"approved": True})
+        whoami = await client.auth.whoami()
+        token = await client.auth.create_token("st2admin", "Ch@ngeMe")
+
+    assert (action.ref, action.runner_type, action.parameters["cmd"].required) == (
+        "core.local",
+        "local-shell-cmd",
+        True,
+    )
+    assert merged["sudo"].immutable and merged["sudo_password"].secret
+    assert merged["sudo_password"].has_default and merged["sudo_password"].default is None
+    assert not merged["env"].has_default
+    assert runner.runner_parameters["timeout"].default == 60
+    assert (rule.trigger_type, rule.action_ref, rule.enabled) == ("core.st2.webhook", "core.local", True)
+    assert rule.criteria["trigger.body.name"] == {"pattern": "st2", "type": "equals"}
+    assert (enforcement.rule_ref, enforcement.status) == ("examples.sample_rule_with_webhook", "succeeded")
+    assert enforcement.execution_id == "6b03133cb8bc64e7e03eaeb1"
+    assert secret.secret and secret.encrypted and secret.scope == "st2kv.system"
+    assert (user_key.user, user_key.is_user_scope) == ("st2admin", True)
+    assert inquiry.fields["approved"].type == "boolean" and inquiry.ttl == 1440
+    assert answer.response == {"approved": True}
+    assert whoami.token_expire == datetime(2026, 11, 23, 16, 6, 52, tzinfo=timezone.utc)
+    assert whoami.is_admin and whoami.roles == []
+    assert token.expire_timestamp == int(datetime(2026, 11, 23, 16, 6, 52, tzinfo=timezone.utc).timestamp())
+    assert token.service is False
+
+
+async def test_real_stream_captures_parse_including_the_heartbeat_newlines(real_documents):
+    execution_id = "6b03131cb8bc64e7e03eadf1"
+    transport = serve_documents(
+        real_documents,
+        {
+            ("GET", "/stream/v1/stream"): ("stream-sample-tail.txt", {}),
+        },
+    )
+    async with document_client(transport) as client:
+        items = [
+            item
+            async for item in client.streams.events(
+                events=["st2.execution__update", "st2.execution.output__create"],
+                end_event="st2.execution__update",
+                end_execution_id=execution_id,
+            )
+        ]
+
+    assert all(isinstance(item, StreamEvent) for item in items)
+    assert [item.resource for item in items] == ["execution"] * 2 + ["execution.output"] * 2 + ["execution"]
+    assert [item.output.data for item in items if item.output] == ["to-stderr\n", "Hello from StackStorm\n"]
+    assert items[-1].execution.status == "succeeded" and items[-1].execution.id == execution_id
+
+
+async def test_real_default_stream_capture_yields_every_frame(real_documents):
+    transport = serve_documents(real_documents, {("GET", "/stream/v1/stream"): ("stream-sample.txt", {})})
+    async with document_client(transport) as client:
+        events = client.streams.events()
+        async with aclosing(events):
+            items = []
+            async for item in events:
+                if not isinstance(item, StreamEvent):
+                    break  # the capture ended: the client reports the disconnect
+                items.append(item)
+
+    assert [i.event for i in items] == [
+        "st2.liveaction__create",
+        "st2.execution__create",
+        "st2.liveaction__update",
+        "st2.execution__update",
+        "st2.liveaction__update",
+        "st2.execution__update",
+        "st2.liveaction__update",
+        "st2.execution__update",
+    ]
+    assert items[-1].execution.status == "succeeded"
+    assert items[0].execution is None and items[0].data["status"] == "requested"

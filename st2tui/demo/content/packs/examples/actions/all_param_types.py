@@ -21,21 +21,27 @@ def describe(name: str, value: str) -> str:
     return "\n".join([lines[0], *("      " + line for line in lines[1:])])
 
 
-def main() -> int:
+def report(argv: list[str]) -> list[str]:
+    """The lines printed for the given arguments."""
     named: list[tuple[str, str]] = []
     positional: list[str] = []
-    for arg in sys.argv[1:]:
+    for arg in argv:
         if arg.startswith("-") and len(arg) > 1 and not arg.lstrip("-")[:1].isdigit():
             name, has_value, value = arg.lstrip("-").partition("=")
             named.append((name, value if has_value else "true"))
         else:
             positional.append(arg)
-    print(f"Received {len(positional)} positional and {len(named)} named arguments.")
+    lines = [f"Received {len(positional)} positional and {len(named)} named arguments."]
     for index, value in enumerate(positional):
         name = POSITIONAL[index] if index < len(POSITIONAL) else f"extra{index}"
-        print(f"  [{index}] {name}: {describe(name, value)}")
+        lines.append(f"  [{index}] {name}: {describe(name, value)}")
     for name, value in sorted(named):
-        print(f"  --{name}: {describe(name, value)}")
+        lines.append(f"  --{name}: {describe(name, value)}")
+    return lines
+
+
+def main() -> int:
+    print("\n".join(report(sys.argv[1:])))
     return 0
 
 

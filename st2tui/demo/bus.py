@@ -11,7 +11,7 @@ from typing import Any
 MAX_BACKLOG = 200_000
 
 
-@dataclass
+@dataclass(eq=False)  # kept in a set: hashed by identity
 class Subscription:
     queue: asyncio.Queue[tuple[str, dict[str, Any]] | None] = field(
         default_factory=lambda: asyncio.Queue(MAX_BACKLOG)

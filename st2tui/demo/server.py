@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 import uvicorn
 from starlette.requests import Request
 
-from . import actions, inquiries, keys, registry, rules
+from . import actions, executions, inquiries, keys, registry, rules, stream
 from .app import create_app
 from .bus import EventBus
 from .db import Database
+from .engine import Engine
 
 DEMO_USERS = {"st2admin": "Ch@ngeMe"}
 DEFAULT_TOKEN_TTL = 86400
@@ -60,6 +61,11 @@ class DemoServer:
         # Content and datastore first: the engine reads both when it starts.
         self.services += [registry.Registry(self), keys.KeyExpiry(self)]
         self.route_modules += [actions, keys, rules, inquiries]
+        # The execution engine (`server.engine`) runs actions for the API, rules and inquiries.
+        self.engine = Engine(self)
+        self.stream_heartbeat = stream.DEFAULT_HEARTBEAT  # seconds of silence before a "\n" on /stream
+        self.services.append(self.engine)
+        self.route_modules += [executions, stream]
         # Timers fire rules through the engine, so they start after it.
         self.services.append(rules.IntervalTimers(self))
 

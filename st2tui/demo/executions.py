@@ -527,9 +527,8 @@ async def get_output(request: Request) -> Response:
     output_type = query_str(request, "output_type") or "all"
     chunks = engine.output.chunks(doc["id"], None if output_type == "all" else output_type)
     body = "".join(chunk["data"] for chunk in chunks)
-    return Response(
-        body.encode(), media_type="text/plain", headers={"Content-Type": "text/plain; charset=UTF-8"}
-    )
+    # Exactly `text/plain`, without a charset parameter, as real st2 answers.
+    return Response(body.encode(), headers={"Content-Type": "text/plain"})
 
 
 async def get_result(request: Request) -> Response:

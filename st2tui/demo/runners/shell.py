@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+from pathlib import Path
 from typing import Any
 
 from . import CANCELED, FAILED, SUCCEEDED, TIMEOUT, Runner, RunOutcome
@@ -147,6 +148,15 @@ class LocalShellScriptRunner(_LocalRunner):
         args = script_arguments(self.request.action, self.request.action_params, kwarg_op)
         command = shlex.quote(str(script))
         if not os.access(script, os.X_OK):
-            # st2 does `chmod +x <script>` first; the demo's packs may be read-only, so run it via bash.
-            command = f"/bin/bash {command}"
+            # st2 does `chmod +x <script>` first; packs may be read-only here, so name its interpreter.
+            command = f"{_interpreter(script)} {command}"
         return f"{command} {args}" if args else command
+
+
+def _interpreter(script: Path) -> str:
+    """The script's `#!` line (e.g. `/usr/bin/env python3`), or bash."""
+    with script.open("rb") as handle:
+        first = handle.readline(256)
+    if first.startswith(b"#!") and first[2:].strip():
+        return first[2:].decode(errors="replace").strip()
+    return "/bin/bash"

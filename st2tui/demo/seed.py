@@ -23,7 +23,7 @@ import random
 import runpy
 import shlex
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -121,11 +121,12 @@ class _Workflow:
     output: Any = None
     fail_command: bool = False
     pause_for: str | None = None  # a task awaiting an inquiry pauses the workflow meanwhile
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
 class _RuleFiring:
+    """What a rule-fired execution embeds: the rule, its trigger and the trigger instance."""
+
     rule: dict[str, Any]
     trigger: dict[str, Any]
     trigger_type: dict[str, Any]
@@ -390,7 +391,6 @@ class _HistoryBuilder:
         ]
         if workflow.fail_command:
             errors.append({"type": "error", "message": EXECUTION_FAILED, "task_id": "fail"})
-        workflow.errors = errors
         status = "failed" if errors else "succeeded"
         result: dict[str, Any] = {"output": workflow.output}
         if errors:

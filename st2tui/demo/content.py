@@ -145,10 +145,6 @@ class Content:
         except KeyError:
             raise ContentError(f'Action "{ref}" cannot be found.') from None
 
-    def runner_for(self, action_ref: str) -> dict[str, Any]:
-        """The runner type document of an action."""
-        return self.runners[self.action(action_ref)["runner_type"]]
-
     def entry_point_path(self, action_ref: str) -> Path | None:
         """The file an action's `entry_point` names (relative to `<pack>/actions/`), if it has one."""
         action = self.action(action_ref)
@@ -200,6 +196,11 @@ def load_content(root: Path | None = None) -> Content:
             doc, trigger = _rule_doc(pack_ref, path, content)
             content.rules[doc["ref"]] = doc
             content.triggers.setdefault(trigger["ref"], trigger)
+    # st2 lists actions and rules ordered by pack, then name.
+    content.actions = dict(
+        sorted(content.actions.items(), key=lambda item: (item[1]["pack"], item[1]["name"]))
+    )
+    content.rules = dict(sorted(content.rules.items(), key=lambda item: (item[1]["pack"], item[1]["name"])))
     content.keys = [_check_key_spec(spec) for spec in _load_yaml_list(root / "keys.yaml")]
     return content
 

@@ -46,9 +46,23 @@ class Call:
     json: Any = None
     paging: set[str] | None = None  # None: a single document, no paging headers expected
     auth: bool = True
+    basic: tuple[str, str] | None = None  # HTTP basic credentials (token requests), "{user}"/"{password}"
 
 
 CALLS = [
+    Call("token", "POST", "/auth/v1/tokens", 201, json={}, auth=False, basic=("{user}", "{password}")),
+    Call(
+        "token with ttl",
+        "POST",
+        "/auth/v1/tokens",
+        201,
+        json={"ttl": 60},
+        auth=False,
+        basic=("{user}", "{password}"),
+    ),
+    Call(
+        "token bad password", "POST", "/auth/v1/tokens", 401, json={}, auth=False, basic=("{user}", "wrong")
+    ),
     Call("api root", "GET", "/api/v1/", 200),
     Call("whoami", "GET", "/api/v1/user", 200),
     Call("token validate", "POST", "/auth/v1/tokens/validate", 200, json={"token": "{token}"}),
@@ -92,6 +106,8 @@ CALLS = [
     Call("execution re-run", "POST", "/api/v1/executions/{local}/re_run", 201, json={}),
     Call("execution cancel", "DELETE", "/api/v1/executions/{running}", 200),
     Call("execution cancel finished", "DELETE", "/api/v1/executions/{local}", 200),
+    Call("workflow pause", "PUT", "/api/v1/executions/{deploy}", 200, json={"status": "pausing"}),
+    Call("execution attribute", "GET", "/api/v1/executions/{local}/attribute/status", 200),
     Call("execution missing", "GET", f"/api/v1/executions/{MISSING_ID}", 404),
     Call("execution bad limit", "GET", "/api/v1/executions", 400, params={"limit": "abc"}),
     Call("actions list", "GET", "/api/v1/actions", 200, paging=TOTAL),
@@ -108,6 +124,18 @@ CALLS = [
     Call("rule", "GET", "/api/v1/rules/examples.sample_rule_with_webhook", 200),
     Call("rule enforcements", "GET", "/api/v1/ruleenforcements", 200, paging=PAGED),
     Call("rule enforcement", "GET", "/api/v1/ruleenforcements/{enforcement}", 200),
+    Call("rule enforcements views", "GET", "/api/v1/ruleenforcements/views", 200, paging=PAGED),
+    Call("rule enforcement view", "GET", "/api/v1/ruleenforcements/views/{enforcement}", 200),
+    Call("rules views", "GET", "/api/v1/rules/views", 200, paging=TOTAL),
+    Call("rule view", "GET", "/api/v1/rules/views/examples.sample_rule_with_webhook", 200),
+    Call("rule update", "PUT", "/api/v1/rules/{timer_rule_id}", 200, json="{timer_rule_body}"),
+    Call("triggertypes list", "GET", "/api/v1/triggertypes", 200, paging=PAGED),
+    Call("triggertype", "GET", "/api/v1/triggertypes/core.st2.webhook", 200),
+    Call("triggers list", "GET", "/api/v1/triggers", 200, paging=set()),
+    Call("triggerinstances list", "GET", "/api/v1/triggerinstances", 200, paging=PAGED),
+    Call("triggerinstance", "GET", "/api/v1/triggerinstances/{trigger_instance}", 200),
+    Call("webhooks list", "GET", "/api/v1/webhooks", 200, paging=set()),
+    Call("webhook document", "GET", "/api/v1/webhooks/sample", 200),
     Call("webhook", "POST", "/api/v1/webhooks/sample", 202, json={"name": "st2", "message": "again"}),
     Call("keys list", "GET", "/api/v1/keys", 200, paging=set()),
     Call("keys all scopes", "GET", "/api/v1/keys", 200, params={"scope": "all"}, paging=set()),
@@ -127,6 +155,8 @@ CALLS = [
     Call("apikeys list", "GET", "/api/v1/apikeys", 200, paging=PAGED),
     Call("apikey", "GET", "/api/v1/apikeys/{apikey}", 200),
     Call("apikey create", "POST", "/api/v1/apikeys", 201, json={"metadata": {"by": "openapi test"}}),
+    Call("apikey disable", "PUT", "/api/v1/apikeys/{apikey}", 200, json={"enabled": False}),
+    Call("apikey delete", "DELETE", "/api/v1/apikeys/{doomed_apikey}", 204),
 ]
 
 
@@ -144,7 +174,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="module")
-def ids(server: RunningServer) -> dict[str, str]:
+def ids(server: RunningServer) -> dict[str, Any]:
     """The objects the table refers to: finished, running and workflow executions, inquiries, keys..."""
     token = issue_token(server)
     with httpx.Client(base_url=server.base_url, headers={"X-Auth-Token": token}, timeout=15) as client:
@@ -155,7 +185,9 @@ def ids(server: RunningServer) -> dict[str, str]:
         answered = run_action(client, "core.ask")
         wait_for(client, local["id"])
         wait_for(client, workflow["id"])
+        deploy = run_action(client, "examples.deploy", {"pace": 0.5})
         wait_for(client, running["id"], {"running"})
+        wait_for(client, deploy["id"], {"running"})
         wait_for(client, answered["id"], {"pending"})
         inquiry = wait_until(
             lambda: pending_inquiry_for(client, asking["id"]), message="the workflow's inquiry"
@@ -173,6 +205,8 @@ def ids(server: RunningServer) -> dict[str, str]:
             == 200
         )
         apikey = client.post("/api/v1/apikeys", json={}).json()
+        doomed_apikey = client.post("/api/v1/apikeys", json={}).json()
+        timer_rule = client.get("/api/v1/rules/examples.sample_rule_with_timer").json()
     return {
         "token": token,
         "local": local["id"],
@@ -182,10 +216,20 @@ def ids(server: RunningServer) -> dict[str, str]:
         "answered_inquiry": answered["id"],
         "enforcement": enforcement[0]["id"],
         "apikey": apikey["id"],
+        "doomed_apikey": doomed_apikey["id"],
+        "deploy": deploy["id"],
+        "trigger_instance": enforcement[0]["trigger_instance_id"],
+        "timer_rule_id": timer_rule["id"],
+        # What `st2 rule enable` sends: the document without `ref`.
+        "timer_rule_body": {**{k: v for k, v in timer_rule.items() if k != "ref"}, "enabled": True},
+        "user": server.username,
+        "password": server.password,
     }
 
 
-def _fill(value: Any, ids: dict[str, str]) -> Any:
+def _fill(value: Any, ids: dict[str, Any]) -> Any:
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}") and value[1:-1] in ids:
+        return ids[value[1:-1]]
     if isinstance(value, str):
         return value.format(**ids)
     if isinstance(value, dict):
@@ -195,7 +239,7 @@ def _fill(value: Any, ids: dict[str, str]) -> Any:
 
 @pytest.mark.parametrize("call", CALLS, ids=[call.name for call in CALLS])
 def test_response_matches_the_spec(
-    call: Call, server: RunningServer, ids: dict[str, str], spec: OpenApiSpec
+    call: Call, server: RunningServer, ids: dict[str, Any], spec: OpenApiSpec
 ) -> None:
     path = _fill(call.path, ids)
     headers = {"X-Auth-Token": ids["token"]} if call.auth else {}
@@ -205,6 +249,7 @@ def test_response_matches_the_spec(
         params=call.params,
         json=_fill(call.json, ids),
         headers=headers,
+        auth=tuple(_fill(part, ids) for part in call.basic) if call.basic else None,
         timeout=30,
     )
 

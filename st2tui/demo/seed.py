@@ -617,7 +617,7 @@ class _HistoryBuilder:
             user,
             status="succeeded",
             duration=seconds + self.rng.uniform(0.2, 0.4),
-            result={"result": seconds, "stdout": "", "stderr": "", "exit_code": 0},
+            result={"stdout": "", "stderr": "", "exit_code": 0, "result": seconds},
         )
 
     def python_hello(self, start: datetime, user: str) -> None:
@@ -627,11 +627,12 @@ class _HistoryBuilder:
         greeting = f"Hello, {name}!"
         logged = start + self.ms(200, 300)
         stamp = f"{logged:%Y-%m-%d %H:%M:%S},{logged.microsecond // 1000:03d}"
+        # The python runner keeps the output as printed, final newline included.
         result = {
-            "result": {"greeting": greeting, "count": count, "letters": sum(c.isalpha() for c in name)},
-            "stdout": "\n".join(f"{greeting} ({n}/{count})" for n in range(1, count + 1)),
-            "stderr": f"{stamp} INFO Greeting {name} {count} time(s)",
+            "stdout": "".join(f"{greeting} ({n}/{count})\n" for n in range(1, count + 1)),
+            "stderr": f"{stamp} INFO Greeting {name} {count} time(s)\n",
             "exit_code": 0,
+            "result": {"greeting": greeting, "count": count, "letters": sum(c.isalpha() for c in name)},
         }
         self.run_simple(
             "examples.python-hello",
@@ -1132,7 +1133,9 @@ def generate_output(content: Content, executions: Sequence[dict[str, Any]]) -> l
             events = []
             for stream in ("stdout", "stderr"):
                 if result.get(stream):
-                    events += _spread(result[stream].split("\n"), stream, start, end)
+                    text = result[stream]
+                    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
+                    events += _spread(lines, stream, start, end)
             events.sort(key=lambda event: event[0])
         else:
             events = []

@@ -266,7 +266,9 @@ def test_output_chunks_match_the_real_shape_and_the_results(content, history, by
             for stream in ("stdout", "stderr"):
                 text = "".join(c["data"] for c in own if c["output_type"] == stream)
                 expected = execution["result"][stream]
-                assert text == (expected + "\n" if expected else "")
+                if expected and not expected.endswith("\n"):  # shell runners strip the last newline
+                    expected += "\n"
+                assert text == expected
 
 
 def test_rule_records_reference_the_fired_executions(history, contract):

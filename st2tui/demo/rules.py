@@ -47,6 +47,7 @@ from .util import (
     json_body,
     json_response,
     new_id,
+    page_headers,
     paging,
     parse_isotime,
     query_bool,
@@ -536,8 +537,35 @@ def _time_filter(request: Request, name: str) -> str | None:
         raise ApiError(400, f'Unable to parse the datetime "{raw}" provided for "{name}".') from None
 
 
-def _enforcement_docs(request: Request) -> list[dict[str, Any]]:
-    sql = "SELECT doc FROM enforcements WHERE 1 = 1"
+def _paged(
+    request: Request,
+    table: str,
+    where: str,
+    params: list[Any],
+    supported: dict[str, str],
+    default: list[str],
+    order_sql: str,
+    limit: int | None,
+    offset: int,
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """Filter in SQL. The default order pages in SQL as well (these tables grow with every trigger
+    and enforcement); an explicit `sort` orders the matches in Python."""
+    db = server_of(request).db
+    if any(key.lstrip("+-") in supported for key in query_list(request, "sort") or []):
+        docs = db.docs(f"SELECT doc FROM {table} WHERE {where}", params)
+        return page(sort_docs(docs, request, supported, default), limit, offset)
+    total = db.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params)
+    docs = db.docs(
+        f"SELECT doc FROM {table} WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?",
+        [*params, -1 if limit is None else limit, offset],
+    )
+    return docs, page_headers(total, limit)
+
+
+def _enforcement_page(
+    request: Request, limit: int | None, offset: int
+) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    where = "1 = 1"
     params: list[Any] = []
     for name, column in (
         ("rule_ref", "rule_ref"),
@@ -547,18 +575,17 @@ def _enforcement_docs(request: Request) -> list[dict[str, Any]]:
     ):
         value = query_str(request, name)
         if value:
-            sql += f" AND {column} = ?"
+            where += f" AND {column} = ?"
             params.append(value)
     for name, op in (("enforced_at_gt", ">"), ("enforced_at_lt", "<")):
         value = _time_filter(request, name)
         if value:
-            sql += f" AND enforced_at {op} ?"
+            where += f" AND enforced_at {op} ?"
             params.append(value)
     ids = id_filter(request)
     if ids:
-        sql += f" AND id IN ({','.join('?' * len(ids))})"
+        where += f" AND id IN ({','.join('?' * len(ids))})"
         params += ids
-    docs = server_of(request).db.docs(sql, params)
     supported = {
         "id": "id",
         "rule_ref": "rule.ref",
@@ -567,7 +594,18 @@ def _enforcement_docs(request: Request) -> list[dict[str, Any]]:
         "trigger_instance": "trigger_instance_id",
         "enforced_at": "enforced_at",
     }
-    return sort_docs(docs, request, supported, ["-enforced_at", "rule.ref"])
+    default = ["-enforced_at", "rule.ref"]
+    return _paged(
+        request,
+        "enforcements",
+        where,
+        params,
+        supported,
+        default,
+        "enforced_at DESC, rule_ref",
+        limit,
+        offset,
+    )
 
 
 def _enforcement_view(server: DemoServer, doc: dict[str, Any]) -> dict[str, Any]:
@@ -599,7 +637,7 @@ def _enforcements(request: Request, view: bool) -> Response:
     server = server_of(request)
     limit, offset = paging(request, 50)
     include, exclude = attribute_selection(request, ENFORCEMENT_FIELDS)
-    docs, headers = page(_enforcement_docs(request), limit, offset)
+    docs, headers = _enforcement_page(request, limit, offset)
     docs = [select_attributes(d, include, exclude) for d in docs]
     if view:
         docs = [_enforcement_view(server, d) for d in docs]
@@ -682,7 +720,7 @@ async def list_trigger_instances(request: Request) -> Response:
     server = server_of(request)
     limit, offset = paging(request, 100)
     include, exclude = attribute_selection(request, TRIGGER_INSTANCE_FIELDS)
-    sql = "SELECT doc FROM trigger_instances WHERE 1 = 1"
+    where = "1 = 1"
     params: list[Any] = []
     triggers = query_list(request, "trigger")
     trigger_type = query_str(request, "trigger_type")
@@ -693,16 +731,16 @@ async def list_trigger_instances(request: Request) -> Response:
         ]
         triggers = (triggers or []) + refs if refs else ["\x00no-trigger"]
     if triggers:
-        sql += f" AND trigger IN ({','.join('?' * len(triggers))})"
+        where += f" AND trigger IN ({','.join('?' * len(triggers))})"
         params += triggers
     for name, op in (("timestamp_gt", ">"), ("timestamp_lt", "<")):
         value = _time_filter(request, name)
         if value:
-            sql += f" AND occurrence_time {op} ?"
+            where += f" AND occurrence_time {op} ?"
             params.append(isotime_ms(parse_isotime(value)))
     ids = id_filter(request)
     if ids:
-        sql += f" AND id IN ({','.join('?' * len(ids))})"
+        where += f" AND id IN ({','.join('?' * len(ids))})"
         params += ids
     supported = {
         "id": "id",
@@ -710,8 +748,11 @@ async def list_trigger_instances(request: Request) -> Response:
         "timestamp_gt": "occurrence_time",
         "timestamp_lt": "occurrence_time",
     }
-    docs = sort_docs(server.db.docs(sql, params), request, supported, ["-occurrence_time", "trigger"])
-    docs, headers = page(docs, limit, offset)
+    default = ["-occurrence_time", "trigger"]
+    order_sql = "occurrence_time DESC, trigger"
+    docs, headers = _paged(
+        request, "trigger_instances", where, params, supported, default, order_sql, limit, offset
+    )
     return json_response([select_attributes(d, include, exclude) for d in docs], headers=headers)
 
 
@@ -1015,9 +1056,10 @@ async def get_webhook(request: Request) -> Response:
 class IntervalTimers:
     """Service firing `core.st2.IntervalTimer` triggers on schedule (only when `server.timers`).
 
-    Like st2's timer engine it schedules every timer trigger that a rule uses, and each tick goes
-    through the normal enforcement path. `server.timer_interval` (seconds), when set, replaces every
-    timer's own interval (tests use it to fire quickly).
+    Each tick of a timer trigger goes through the normal enforcement path. st2 schedules every timer
+    trigger a rule uses; this schedules only those of enabled rules, so that a disabled rule's timer
+    does not fill the database with trigger instances nothing acts on. `server.timer_interval`
+    (seconds), when set, replaces every timer's own interval (tests use it to fire quickly).
     """
 
     TICK = 0.5
@@ -1048,7 +1090,7 @@ class IntervalTimers:
         refs = {
             rule["trigger"]["ref"]
             for rule in all_rules(self.server)
-            if rule.get("trigger", {}).get("type") == INTERVAL_TIMER_TYPE
+            if rule.get("enabled") and rule.get("trigger", {}).get("type") == INTERVAL_TIMER_TYPE
         }
         return [doc for doc in (trigger_doc(self.server, ref) for ref in sorted(refs)) if doc]
 

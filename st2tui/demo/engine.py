@@ -879,7 +879,13 @@ class Engine:
                 self._resume(child_id, requester)
         if execution_id not in self._live or self._live[execution_id].driver is None:
             self._revive(execution_id)
-        return self._update(execution_id, status=RUNNING)
+        # The answer shows `resuming` (as st2's); the workflow runs again right after.
+        asyncio.get_running_loop().call_soon(self._resumed, execution_id)
+        return doc
+
+    def _resumed(self, execution_id: str) -> None:
+        if self.status_of(execution_id) == RESUMING:
+            self._update(execution_id, status=RUNNING)
 
     def _revive(self, execution_id: str) -> None:
         """Drive a paused workflow nothing drives (the server restarted): replay it from its tasks."""

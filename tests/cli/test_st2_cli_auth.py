@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import re
 import time
@@ -159,3 +160,25 @@ def test_apikey_create_list_and_use(
     refused = cli("action", "list", env={"ST2_API_KEY": "not-a-key"})
     assert refused.returncode == 1, refused
     assert "MESSAGE: Unauthorized - ApiKey with key_hash=" in refused.output
+
+
+def test_api_key_documents_never_show_the_hash(st2: St2Cli) -> None:
+    """Creation answers the key itself and no `key_hash`; later reads mask the hash and the uid.
+
+    st2: `ApiKeyCreateResponseAPI.from_model` pops `key_hash`; GET goes through `ApiKeyDB.mask_secrets`
+    (`key_hash` and `uid` become `********`, as `[api] mask_secrets` is on by default). The stored
+    hash is st2's salted SHA-512 of the key (`st2common/util/hash.py`), which the uid embeds.
+    """
+    created = st2("apikey", "create", "-j")
+
+    assert created.returncode == 0, created
+    doc = json.loads(created.stdout)
+    assert "key_hash" not in doc, doc
+    assert doc["uid"] == "api_key:" + hashlib.sha512(b"saltnpepper" + doc["key"].encode()).hexdigest()
+
+    got = st2("apikey", "get", doc["id"], "-j")
+    assert got.returncode == 0, got
+    stored = json.loads(got.stdout)
+    assert stored["key_hash"] == "********"
+    assert stored["uid"] == "********"
+    assert "key" not in stored

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
-from httpx_sse import EventSource, SSEError
+from httpx_sse import EventSource
 
 from st2tui.models import (
     TERMINAL_STATUSES,
@@ -75,6 +75,7 @@ __all__ = [
     "ServerError",
     "St2Client",
     "St2Error",
+    "StreamConnected",
     "StreamDisconnected",
     "StreamOptions",
     "StreamReconnected",
@@ -412,6 +413,11 @@ class StreamOptions:
     heartbeat_timeout: float = 60.0
     output_idle_timeout: float = 30.0
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
+
+
+@dataclass(frozen=True)
+class StreamConnected:
+    """Yielded each time a stream (re)opens: the server accepted it and events will follow."""
 
 
 @dataclass(frozen=True)
@@ -901,6 +907,9 @@ class St2Client:
             if response.status_code >= 300:
                 await response.aread()
                 self._raise_for_status(response)
+            content_type = response.headers.get("content-type", "")
+            if content_type.partition(";")[0].strip().lower() != "text/event-stream":
+                raise _malformed(response, f"expected Content-Type text/event-stream, got {content_type!r}")
             # httpx-sse decodes the watched byte stream; the bare "\n" heartbeats reset the idle timer
             # here and are then dropped by the SSE decoder as empty lines.
             watched = httpx.Response(
@@ -912,8 +921,6 @@ class St2Client:
             source = EventSource(watched).aiter_sse()
             try:
                 yield source
-            except SSEError as exc:
-                raise _malformed(response, str(exc)) from exc
             finally:
                 await source.aclose()
         finally:
@@ -1401,8 +1408,8 @@ class InquiriesResource(_Resource):
         )
 
 
-StreamItem = StreamEvent | StreamReconnected | StreamDisconnected
-OutputItem = OutputChunk | StreamReconnected | StreamDisconnected
+StreamItem = StreamEvent | StreamConnected | StreamReconnected | StreamDisconnected
+OutputItem = OutputChunk | StreamConnected | StreamReconnected | StreamDisconnected
 
 # States at which st2 ends the output stream with EOF.
 _OUTPUT_END_STATUSES = TERMINAL_STATUSES | {"pausing", "resuming"}
@@ -1429,8 +1436,10 @@ class StreamsResource(_Resource):
     ) -> AsyncIterator[StreamItem]:
         """Events of ``/stream/v1/stream`` (names or fnmatch globs in ``events``).
 
-        Yields ``StreamEvent``s, plus ``StreamDisconnected``/``StreamReconnected`` markers around a
-        reconnect. With ``end_event`` + ``end_execution_id`` it ends after that execution's terminal event.
+        Yields ``StreamEvent``s and markers: ``StreamConnected`` each time the stream opens (the server
+        accepted it: events from now on will arrive), ``StreamDisconnected`` when it drops and
+        ``StreamReconnected`` after it came back (resync over REST). With ``end_event`` +
+        ``end_execution_id`` it ends after that execution's terminal event.
         """
         params = {
             "events": list(events) if events else None,
@@ -1464,8 +1473,9 @@ class StreamsResource(_Resource):
     def output(self, execution_id: str, *, output_type: str | None = None) -> AsyncIterator[OutputItem]:
         """Output of one execution (``/stream/v1/executions/{id}/output``): stored chunks, then live ones.
 
-        Ends at st2's ``EOF`` event (execution finished, pausing or resuming). After a reconnect st2
-        replays all stored output; chunks already delivered are skipped by id.
+        Ends at st2's ``EOF`` event (execution finished, pausing or resuming). Also yields the stream
+        markers (``StreamConnected``, ``StreamDisconnected``, ``StreamReconnected``). After a reconnect
+        st2 replays all stored output; chunks already delivered are skipped by id.
         """
         return self._output(execution_id, output_type)
 
@@ -1516,6 +1526,7 @@ class StreamsResource(_Resource):
                 async with self._client._open_stream(
                     op, path=path, params=params, idle_timeout=idle_timeout, on_idle=on_idle
                 ) as source:
+                    yield StreamConnected()
                     if disconnected_at is not None:
                         yield StreamReconnected(
                             attempts=failures, downtime=time.monotonic() - disconnected_at

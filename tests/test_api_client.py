@@ -20,6 +20,7 @@ from st2tui.api import (
     NotFound,
     OperationRejected,
     St2Client,
+    StreamConnected,
     StreamOptions,
     Unauthorized,
 )
@@ -285,21 +286,25 @@ async def test_workflow_children_with_task_names(fresh_client):
     assert all(child.task_name for child in children)
 
 
-async def test_cancel_and_cancel_again(fresh_client):
+async def test_cancel_running_canceled_and_finished_executions(fresh_client):
     started = await fresh_client.executions.run("examples.slow-echo", {"seconds": 30})
     await wait_for(fresh_client, started.id, lambda e: e.status == "running")
+    finished = await fresh_client.executions.run("core.noop")
+    await wait_for(fresh_client, finished.id)
 
     canceled = await fresh_client.executions.cancel(started.id)
     final = await wait_for(fresh_client, started.id)
+    again = await fresh_client.executions.cancel(started.id)
 
     assert canceled.status in ("canceling", "canceled")
     assert final.status == "canceled"
-    with pytest.raises(OperationRejected, match="canceled"):
-        await fresh_client.executions.cancel(started.id)
+    assert again.status == "canceled"  # st2 answers an already canceled execution with its document
+    with pytest.raises(OperationRejected, match="State = succeeded"):
+        await fresh_client.executions.cancel(finished.id)
 
 
 async def test_pause_and_resume_a_workflow(fresh_client):
-    started = await fresh_client.executions.run("examples.deploy", {"pace": 1.0})
+    started = await fresh_client.executions.run("examples.deploy", {"pace": 0.3})
     await wait_for(fresh_client, started.id, lambda e: e.status == "running")
 
     pausing = await fresh_client.executions.pause(started.id)
@@ -530,6 +535,7 @@ async def test_event_stream_follows_an_execution_to_the_end(fresh_client):
 
     general = fresh_client.streams.events()
     async with aclosing(general):
+        assert isinstance(await anext(general), StreamConnected)  # subscribed: nothing is missed from now on
         started = await fresh_client.executions.run("examples.slow-echo", {"seconds": 2})
         follower = asyncio.create_task(follow(started.id))
         created = None
@@ -547,10 +553,13 @@ async def test_event_stream_follows_an_execution_to_the_end(fresh_client):
 
 async def test_output_stream_live_then_replayed(fresh_client):
     started = await fresh_client.executions.run("examples.slow-echo", {"seconds": 3, "message": "live"})
-    live = [item async for item in fresh_client.streams.output(started.id)]
-    replay = [item async for item in fresh_client.streams.output(started.id, output_type="stdout")]
+    live = [item async for item in fresh_client.streams.output(started.id) if isinstance(item, OutputChunk)]
+    replay = [
+        item
+        async for item in fresh_client.streams.output(started.id, output_type="stdout")
+        if isinstance(item, OutputChunk)
+    ]
 
-    assert all(isinstance(item, OutputChunk) for item in live)
     lines = "".join(chunk.data for chunk in live)
     assert lines.count("live") == 3
     assert {chunk.execution_id for chunk in live} == {started.id}
@@ -578,7 +587,8 @@ async def test_quiet_output_stream_survives_idle_status_checks(fresh_server):
         started = await client.executions.run("core.local", {"cmd": "sleep 1.5; echo late"})
         items = [item async for item in client.streams.output(started.id)]
 
-    assert [item.data for item in items] == ["late\n"]
+    assert [type(item) for item in items] == [StreamConnected, OutputChunk]
+    assert items[1].data == "late\n"
 
 
 # -- real StackStorm documents (shared/contract/examples), served by a mock transport --------------
@@ -720,6 +730,7 @@ async def test_real_stream_captures_parse_including_the_heartbeat_newlines(real_
             )
         ]
 
+    assert isinstance(items.pop(0), StreamConnected)
     assert all(isinstance(item, StreamEvent) for item in items)
     assert [item.resource for item in items] == ["execution"] * 2 + ["execution.output"] * 2 + ["execution"]
     assert [item.output.data for item in items if item.output] == ["to-stderr\n", "Hello from StackStorm\n"]
@@ -732,6 +743,7 @@ async def test_real_default_stream_capture_yields_every_frame(real_documents):
         events = client.streams.events()
         async with aclosing(events):
             items = []
+            assert isinstance(await anext(events), StreamConnected)
             async for item in events:
                 if not isinstance(item, StreamEvent):
                     break  # the capture ended: the client reports the disconnect

@@ -36,6 +36,7 @@ from st2tui.api import (
     ServerError,
     St2Client,
     St2Error,
+    StreamConnected,
     StreamDisconnected,
     StreamOptions,
     StreamReconnected,
@@ -340,11 +341,18 @@ async def test_stream_cut_mid_event_drops_the_partial_event_and_reconnects():
     second = chunks("\n", execution_frame("running"), then_hang=True)
     transport = ScriptedTransport({("GET", "/stream/v1/stream"): [sse_response(first), sse_response(second)]})
     async with make_client(transport, token="t") as client:
-        items = await collect(client.streams.events(), 4)
+        items = await collect(client.streams.events(), 6)
 
-    assert [type(i) for i in items] == [StreamEvent, StreamDisconnected, StreamReconnected, StreamEvent]
-    assert [items[0].execution.status, items[3].execution.status] == ["scheduled", "running"]
-    assert items[1].reason == "stream closed by the server"
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        StreamEvent,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        StreamEvent,
+    ]
+    assert [items[1].execution.status, items[5].execution.status] == ["scheduled", "running"]
+    assert items[2].reason == "stream closed by the server"
 
 
 async def test_silent_stream_is_declared_dead_and_reopened():
@@ -358,11 +366,18 @@ async def test_silent_stream_is_declared_dead_and_reopened():
         }
     )
     async with make_client(transport, token="t") as client:
-        items = await collect(client.streams.events(), 4)
+        items = await collect(client.streams.events(), 6)
 
-    assert [type(i) for i in items] == [StreamEvent, StreamDisconnected, StreamReconnected, StreamEvent]
-    assert "no heartbeat" in items[1].reason
-    assert items[3].execution.status == "succeeded"
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        StreamEvent,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        StreamEvent,
+    ]
+    assert "no heartbeat" in items[2].reason
+    assert items[5].execution.status == "succeeded"
 
 
 async def test_bare_newline_heartbeats_keep_a_quiet_stream_alive():
@@ -370,10 +385,10 @@ async def test_bare_newline_heartbeats_keep_a_quiet_stream_alive():
     body = chunks("\n", *(["\n", 0.1] * 8), execution_frame("succeeded"), then_hang=True)
     transport = ScriptedTransport({("GET", "/stream/v1/stream"): sse_response(body)})
     async with make_client(transport, token="t") as client:
-        items = await collect(client.streams.events(), 1)
+        items = await collect(client.streams.events(), 2)
 
-    assert isinstance(items[0], StreamEvent)
-    assert items[0].execution.status == "succeeded"
+    assert [type(i) for i in items] == [StreamConnected, StreamEvent]
+    assert items[1].execution.status == "succeeded"
     assert len(transport.requests) == 1
 
 
@@ -391,7 +406,8 @@ async def test_stream_sends_filters_and_credentials_and_ends_at_the_end_event():
             )
         ]
 
-    assert [i.execution.status for i in items] == ["running", "succeeded"]
+    assert isinstance(items[0], StreamConnected)
+    assert [i.execution.status for i in items[1:]] == ["running", "succeeded"]
     request = transport.requests[0]
     assert request.url.params["events"] == "st2.execution__update,st2.execution.output__create"
     assert request.url.params["execution_ids"] == EXECUTION["id"]
@@ -423,11 +439,11 @@ async def test_stream_401_relogs_in_once_and_403_or_404_are_raised():
         }
     )
     async with make_client(transport, token="old", username="st2admin", password="pw") as client:
-        items = await collect(client.streams.events(), 1)
+        items = await collect(client.streams.events(), 2)
         with pytest.raises(NotFound):
             await collect(client.streams.output("missing"), 1)
 
-    assert isinstance(items[0], StreamEvent)
+    assert [type(i) for i in items] == [StreamConnected, StreamEvent]
     assert [r.headers["X-Auth-Token"] for r in transport.sent("GET", "/stream/v1/stream")] == ["old", "new"]
 
 
@@ -446,7 +462,8 @@ async def test_output_stream_replays_then_ends_at_eof():
     async with make_client(transport, token="t") as client:
         items = [item async for item in client.streams.output(EXECUTION["id"], output_type="stdout")]
 
-    assert [(i.id, i.data) for i in items] == [("c1", "one\n"), ("c2", "two\n")]
+    assert isinstance(items[0], StreamConnected)
+    assert [(i.id, i.data) for i in items[1:]] == [("c1", "one\n"), ("c2", "two\n")]
     assert transport.requests[0].url.params["output_type"] == "stdout"
 
 
@@ -466,7 +483,8 @@ async def test_output_stream_quiet_while_running_is_kept_open_after_a_rest_check
     async with make_client(transport, token="t") as client:
         items = [item async for item in client.streams.output(EXECUTION["id"])]
 
-    assert [i.data for i in items] == ["start\n", "done\n"]
+    assert [i.data for i in items if isinstance(i, OutputChunk)] == ["start\n", "done\n"]
+    assert [type(i) for i in items].count(StreamConnected) == 1
     assert len(transport.sent("GET", path)) == 1  # no reconnect: the connection was healthy
     status_checks = transport.sent("GET", f"/api/v1/executions/{EXECUTION['id']}")
     assert status_checks and status_checks[0].url.params["include_attributes"] == "status"
@@ -487,9 +505,16 @@ async def test_output_stream_silent_after_the_execution_finished_reconnects_with
     async with make_client(transport, token="t") as client:
         items = [item async for item in client.streams.output(EXECUTION["id"])]
 
-    assert [type(i) for i in items] == [OutputChunk, StreamDisconnected, StreamReconnected, OutputChunk]
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        OutputChunk,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        OutputChunk,
+    ]
     assert [i.data for i in items if isinstance(i, OutputChunk)] == ["one\n", "two\n"]
-    assert "succeeded" in items[1].reason
+    assert "succeeded" in items[2].reason
 
 
 async def test_output_stream_status_check_failing_counts_as_a_dead_connection():
@@ -503,8 +528,13 @@ async def test_output_stream_status_check_failing_counts_as_a_dead_connection():
     async with make_client(transport, token="t") as client:
         items = [item async for item in client.streams.output(EXECUTION["id"])]
 
-    assert [type(i) for i in items] == [StreamDisconnected, StreamReconnected]
-    assert "status check failed" in items[0].reason
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+    ]
+    assert "status check failed" in items[1].reason
 
 
 # -- the same faults over a real loopback socket ---------------------------------------------------
@@ -526,10 +556,17 @@ async def test_real_socket_stream_cut_mid_chunk_reconnects():
 
     async with ScriptedServer([cut, healthy]) as server:
         async with make_client(base=server.url, token="t") as client:
-            items = await collect(client.streams.events(), 4)
+            items = await collect(client.streams.events(), 6)
 
-    assert [type(i) for i in items] == [StreamEvent, StreamDisconnected, StreamReconnected, StreamEvent]
-    assert items[3].execution.status == "succeeded"
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        StreamEvent,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        StreamEvent,
+    ]
+    assert items[5].execution.status == "succeeded"
     assert server.paths[0].startswith("/stream/v1/stream")
 
 
@@ -541,9 +578,15 @@ async def test_real_socket_silent_stream_is_detected():
 
     async with ScriptedServer([silent]) as server:
         async with make_client(base=server.url, token="t") as client:
-            items = await collect(client.streams.events(), 3)
+            items = await collect(client.streams.events(), 5)
 
-    assert [type(i) for i in items] == [StreamDisconnected, StreamReconnected, StreamDisconnected]
+    assert [type(i) for i in items] == [
+        StreamConnected,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        StreamDisconnected,
+    ]
     assert server.connections == 2
 
 

@@ -50,6 +50,13 @@ class OpenApiSpec:
                     return template, operation
         raise KeyError(f"the spec has no {method.upper()} operation for {path}")
 
+    def default_limit(self, method: str, path: str) -> int | None:
+        _, operation = self.operation(method, path)
+        for parameter in operation.get("parameters", []):
+            if parameter.get("name") == "limit" and parameter.get("in") == "query":
+                return parameter.get("default")
+        return None
+
     def response_schema(self, method: str, path: str, status: int) -> dict[str, Any] | None:
         """The schema declared for this status (or `default`); None when the spec declares no body."""
         template, operation = self.operation(method, path)

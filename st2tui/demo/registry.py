@@ -17,7 +17,8 @@ from .content import Content, load_content, stable_id, trigger_uid
 if TYPE_CHECKING:
     from .server import DemoServer
 
-# Tables of the rules engine (kept here so that the rule routes and this registry agree on them).
+# Tables of the rules engine and indexes for the rule and key routes (kept here, beside the code
+# that fills them; `Database.SCHEMA` holds the tables shared with the execution engine).
 RESOURCE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS triggertypes (ref TEXT PRIMARY KEY, id TEXT NOT NULL UNIQUE, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS triggers (
@@ -28,6 +29,7 @@ CREATE INDEX IF NOT EXISTS triggers_type ON triggers (type, parameters);
 CREATE TABLE IF NOT EXISTS rule_registrations (ref TEXT PRIMARY KEY, user_modified INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS trigger_instances_time ON trigger_instances (occurrence_time);
 CREATE INDEX IF NOT EXISTS enforcements_rule ON enforcements (rule_ref, enforced_at);
+CREATE INDEX IF NOT EXISTS keys_expiry ON keys (expire_timestamp) WHERE expire_timestamp IS NOT NULL;
 """
 
 KEYS_SEEDED_META = "keys_seeded"

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
-from st2tui.api import St2Error, StreamDisconnected, StreamReconnected
+from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.messages import ApiFailed, ExecutionsLoaded, ExecutionUpdated, SignedIn, StreamStateChanged
 from st2tui.models import StreamEvent
 from st2tui.widgets.executions import ExecutionsPane
@@ -97,15 +97,15 @@ class MainScreen(Screen):
         async with aclosing(stream) as items:
             async for item in items:
                 if isinstance(item, StreamEvent):
-                    self.post_message(StreamStateChanged("live"))
                     execution = item.execution
                     if execution is not None:
                         self.post_message(ExecutionUpdated(execution))
+                elif isinstance(item, StreamConnected):
+                    self.post_message(StreamStateChanged("live"))
                 elif isinstance(item, StreamDisconnected):
                     self.post_message(StreamStateChanged("polling", item.reason))
                 elif isinstance(item, StreamReconnected):
                     # st2 replays nothing after a reconnect: resync what is on screen over REST.
-                    self.post_message(StreamStateChanged("live"))
                     self.load_executions()
 
     @on(StreamStateChanged)

@@ -63,8 +63,9 @@ SYSTEM_USER = "stanley"
 WEBHOOK_TYPE = "core.st2.webhook"
 INTERVAL_TIMER_TYPE = "core.st2.IntervalTimer"
 TIMER_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
-# Request headers a webhook leaves out of the trigger payload (st2's auth headers and cookies).
-WEBHOOK_SKIPPED_HEADERS = {"st2-api-key", "x-auth-token", "cookie"}
+# Request headers a webhook leaves out of the trigger payload: credentials, and the trace tag,
+# which names the trace instead.
+WEBHOOK_SKIPPED_HEADERS = {"st2-api-key", "x-auth-token", "cookie", "st2-trace-tag"}
 
 RULE_FIELDS = {
     "id", "ref", "uid", "name", "pack", "description", "type", "trigger", "criteria", "action",

@@ -334,6 +334,17 @@ def test_webhook_fires_a_matching_rule(api: httpx.Client, contract: Path) -> Non
     assert set(context["trace_context"]) == {"id_", "trace_tag"}
 
 
+def test_webhook_trace_tag_names_the_trace(api: httpx.Client) -> None:
+    rule = create(api, webhook_rule("tagged", "tagged", {}))
+
+    api.post("/api/v1/webhooks/tagged", json={"tag": "t"}, headers={"St2-Trace-Tag": "release-42"})
+
+    [enforcement] = enforcements_of(api, rule["ref"])
+    execution = api.get(f"/api/v1/executions/{enforcement['execution_id']}").json()
+    assert execution["context"]["trace_context"]["trace_tag"] == "release-42"
+    assert "St2-Trace-Tag" not in execution["trigger_instance"]["payload"]["headers"]
+
+
 def test_webhook_does_not_fire_a_rule_whose_criteria_do_not_match(api: httpx.Client) -> None:
     rule = create(
         api, webhook_rule("picky", "picky", {"trigger.body.name": {"type": "equals", "pattern": "st2"}})

@@ -590,6 +590,10 @@ async def test_token_cached_by_st2_login_is_used_by_st2tui(st2_cli, st2_server, 
     )
     connection = resolve(_args(), env=env, home=home).connection
     assert connection.username == st2_server.username  # `st2 login` wrote [credentials] username
+    assert connection.password is None  # ...and no password without --write-password
+    token_file = home / ".st2" / f"token-{st2_server.username}"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o660
+    assert set(json.loads(token_file.read_text())) == {"token", "expire_timestamp"}
     requests = []
 
     async with St2Client.from_connection(
@@ -620,3 +624,21 @@ async def test_token_cached_by_st2tui_is_used_by_st2(st2_cli, st2_server, home, 
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert f'Currently logged in as "{st2_server.username}"' in result.stdout
+
+
+@pytest.mark.cli
+async def test_config_written_by_st2_login_with_password_signs_st2tui_in(st2_cli, st2_server, home, env):
+    result = _st2(st2_cli, st2_server, home, "login", st2_server.username, "-p", st2_server.password, "-w")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (home / ".st2" / f"token-{st2_server.username}").unlink()  # force a password login
+    env.update(
+        ST2_AUTH_URL=st2_server.auth_url, ST2_API_URL=st2_server.api_url, ST2_STREAM_URL=st2_server.stream_url
+    )
+
+    connection = resolve(_args(), env=env, home=home).connection
+    async with St2Client.from_connection(connection, token_cache=TokenCache.for_home(home)) as client:
+        whoami = await client.auth.whoami()
+
+    assert connection.password == st2_server.password
+    assert whoami.username == st2_server.username
+    assert TokenCache.for_home(home).load(st2_server.username).token == client.token

@@ -8,6 +8,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,8 @@ class DemoServer:
         history: int = 300,
         timers: bool = True,
         allow_origins: list[str] | None = None,
+        seed_now: datetime | None = None,
+        seed_random: int | None = None,
     ) -> None:
         self.db = Database(db_path)
         self.bus = EventBus()
@@ -50,6 +53,9 @@ class DemoServer:
         self.token_ttl = token_ttl
         self.seed = seed
         self.history = history
+        # A fixed clock and random seed for the history make screens reproducible (snapshot tests).
+        self.seed_now = seed_now
+        self.seed_random = seed_random
         self.timers = timers
         self.allow_origins = allow_origins or ["http://127.0.0.1:3000", "http://localhost"]
         self.services: list[Any] = []
@@ -131,7 +137,11 @@ class RunningServer:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP,
+    # and without it every small keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(
+        socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)

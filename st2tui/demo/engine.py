@@ -111,6 +111,13 @@ INSERT_SQL = (
     f"INSERT OR REPLACE INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
 
+# Indexes for list filters beyond those of the base schema: a status-filtered page of top-level
+# executions (what a TUI's list shows) and a user filter, both with their COUNT on the index.
+ENGINE_SCHEMA = """
+CREATE INDEX IF NOT EXISTS executions_toplevel_status ON executions (status, start_timestamp) WHERE parent IS NULL;
+CREATE INDEX IF NOT EXISTS executions_user ON executions (user, start_timestamp);
+"""
+
 _UNSET: Any = object()
 
 
@@ -224,6 +231,7 @@ class Engine:
         self.server = server
         self.db = server.db
         self.bus = server.bus
+        self.db.conn.executescript(ENGINE_SCHEMA)
         self.output = OutputStore(server)
         self.hostname = socket.gethostname()
         self.pid = os.getpid()
@@ -273,7 +281,12 @@ class Engine:
         content = getattr(self.server, "content", None)
         if content is None:
             return
-        docs = seed.generate_history(content, count=self.server.history, now=utcnow(), rng=random.Random())
+        docs = seed.generate_history(
+            content,
+            count=self.server.history,
+            now=self.server.seed_now or utcnow(),
+            rng=random.Random(self.server.seed_random),
+        )
         self.insert_history(docs, seed.generate_output(content, docs))
         instances, enforcements = seed.generate_rule_records(docs)
         with self.db.transaction():

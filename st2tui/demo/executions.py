@@ -253,17 +253,22 @@ def _project(doc: dict[str, Any], fields: list[str]) -> dict[str, Any]:
     return out
 
 
-def apply_attributes(
-    doc: dict[str, Any], include: list[str] | None, exclude: list[str] | None
-) -> dict[str, Any]:
-    """The answer st2 gives with include/exclude attributes (on an already masked document)."""
-    if include:
-        projected = _project(doc, ["id", *_retrieved_fields(include)])
-        keep = {name.split(".")[0] for name in include} | {"id"}
-        return {k: v for k, v in projected.items() if k in keep and v}
-    if exclude:
-        return {k: v for k, v in doc.items() if k not in exclude}
-    return doc
+class Attributes:
+    """`include_attributes` / `exclude_attributes` of one request, applied to (masked) documents."""
+
+    def __init__(self, include: list[str] | None, exclude: list[str] | None) -> None:
+        self.include = include
+        self.exclude = set(exclude or ())
+        self.fields = ["id", *_retrieved_fields(include)] if include else []
+        self.keep = {name.split(".")[0] for name in include or ()} | {"id"}
+
+    def apply(self, doc: dict[str, Any]) -> dict[str, Any]:
+        if self.include:
+            projected = _project(doc, self.fields)
+            return {k: v for k, v in projected.items() if k in self.keep and v}
+        if self.exclude:
+            return {k: v for k, v in doc.items() if k not in self.exclude}
+        return doc
 
 
 # -- list ------------------------------------------------------------------------------------------
@@ -381,9 +386,8 @@ async def list_executions(request: Request) -> Response:
             f"SELECT rowid, doc FROM executions WHERE rowid IN ({','.join('?' * len(chunk))})", chunk
         ):
             docs[row[0]] = json.loads(row[1])
-    page = [
-        apply_attributes(engine.present(docs[r], mask=mask), include, exclude) for r in rowids if r in docs
-    ]
+    attributes = Attributes(include, exclude)
+    page = [attributes.apply(engine.present(docs[r], mask=mask)) for r in rowids if r in docs]
     return json_response(page, headers=page_headers(total, limit))
 
 
@@ -418,7 +422,7 @@ async def get_execution(request: Request) -> Response:
             include = [name for name in include if name != "result"]
         else:
             exclude = [*(exclude or []), "result"]
-    return json_response(apply_attributes(engine.present(doc, mask=mask), include, exclude))
+    return json_response(Attributes(include, exclude).apply(engine.present(doc, mask=mask)))
 
 
 async def create_execution(request: Request) -> Response:

@@ -186,13 +186,6 @@ class Token:
         """Expiry as integer Unix seconds (sub-seconds dropped), the token-cache format of the st2 CLI."""
         return int(self.expiry.timestamp()) if self.expiry else None
 
-    def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
-        """True if the token is expired or expires within ``seconds`` (st2client uses a 15 s grace)."""
-        if self.expiry is None:
-            return False
-        now = now or datetime.now(timezone.utc)
-        return self.expiry - timedelta(seconds=seconds) <= now
-
 
 @dataclass(frozen=True)
 class WhoAmI:

@@ -188,17 +188,22 @@ def start_in_thread(server: DemoServer, host: str = "127.0.0.1", port: int = 0) 
     )
 
 
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that says when it accepts connections (uvicorn has no hook for that)."""
+
+    def __init__(self, config: uvicorn.Config, on_started: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_started = on_started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=sockets)
+        if self.started:
+            self._on_started()
+
+
 def serve_forever(server: DemoServer, host: str, port: int, on_started: Callable[[int], None]) -> None:
     """Run in the foreground until interrupted (the `st2tui demo-server` command)."""
     sock = bind_socket(host, port)
-    userver = make_uvicorn(server.build_app())
-
-    async def main() -> None:
-        serving = asyncio.create_task(userver.serve(sockets=[sock]))
-        while not userver.started and not serving.done():
-            await asyncio.sleep(0.02)
-        if userver.started:
-            on_started(sock.getsockname()[1])
-        await serving
-
-    asyncio.run(main())
+    config = make_uvicorn(server.build_app()).config
+    userver = _AnnouncingServer(config, lambda: on_started(sock.getsockname()[1]))
+    asyncio.run(userver.serve(sockets=[sock]))

@@ -242,14 +242,12 @@ async def list_keys(request: Request) -> Response:
     return json_response([_public(doc, server, bool(decrypt)) for doc in docs])
 
 
-def _scope_and_user(
-    request: Request, requester: str, *, default_to_user_with_user_param: bool
-) -> tuple[str, str]:
+def _scope_and_user(request: Request, requester: str, *, user_implies_user_scope: bool) -> tuple[str, str]:
     scope = query_str(request, "scope") or SYSTEM_SCOPE
     if scope == ALL_SCOPE:
         scope = SYSTEM_SCOPE
     user = query_str(request, "user")
-    if user and default_to_user_with_user_param:
+    if user and user_implies_user_scope:
         scope = USER_SCOPE
     scope = full_scope(scope)
     _check_scope(scope)
@@ -261,7 +259,7 @@ def _scope_and_user(
 async def get_key(request: Request) -> Response:
     principal = authenticate(request)
     server: DemoServer = request.app.state.server
-    scope, user = _scope_and_user(request, principal.user, default_to_user_with_user_param=True)
+    scope, user = _scope_and_user(request, principal.user, user_implies_user_scope=True)
     decrypt = query_bool(request, "decrypt", False)
     ref = key_ref(scope, request.path_params["name"], user)
     doc = _stored(server, scope, ref)
@@ -299,7 +297,7 @@ async def put_key(request: Request) -> Response:
 async def delete_key(request: Request) -> Response:
     principal = authenticate(request)
     server: DemoServer = request.app.state.server
-    scope, user = _scope_and_user(request, principal.user, default_to_user_with_user_param=False)
+    scope, user = _scope_and_user(request, principal.user, user_implies_user_scope=False)
     ref = key_ref(scope, request.path_params["name"], user)
     if _stored(server, scope, ref) is None:
         raise _not_found(scope, ref)

@@ -44,6 +44,7 @@ from st2tui.demo.server import DemoServer, RunningServer, start_in_thread
 
 OVERSIZE = 17 * 1024 * 1024
 ALLOWED_SCOPES = "['system', 'user', 'st2kv.system', 'st2kv.user']"
+OTHER_USER = '"user" attribute can only be provided by admins when RBAC is enabled'
 
 
 def json_error(raw: bytes) -> str:
@@ -326,6 +327,39 @@ CASES = [
         400,
         "Invalid scope: st2kv.bogus",
         params={"scope": "bogus"},
+    ),
+    Bad(
+        "key put in an unknown scope",
+        "PUT",
+        "/api/v1/keys/bad_key",
+        400,
+        f"Scope st2kv.bogus is not in allowed scopes list: {ALLOWED_SCOPES}.",
+        json={"name": "bad_key", "value": "v", "scope": "bogus"},
+    ),
+    # With RBAC off, naming another user is refused outright (rbac/backends/noop.py).
+    Bad(
+        "keys of another user",
+        "GET",
+        "/api/v1/keys",
+        403,
+        OTHER_USER,
+        params={"scope": "st2kv.user", "user": "alice"},
+    ),
+    Bad(
+        "key of another user",
+        "GET",
+        "/api/v1/keys/favorite_color",
+        403,
+        OTHER_USER,
+        params={"scope": "st2kv.user", "user": "alice"},
+    ),
+    Bad(
+        "key put for another user",
+        "PUT",
+        "/api/v1/keys/bad_key",
+        403,
+        OTHER_USER,
+        json={"name": "bad_key", "value": "v", "scope": "st2kv.user", "user": "alice"},
     ),
     Bad("unknown inquiry", "GET", f"/api/v1/inquiries/{MISSING_ID}", 404, "The resource could not be found."),
     Bad(

@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="start the embedded demo server and connect to it"
     )
     parser.add_argument("--db", metavar="PATH", help="database of the demo server (with --demo)")
-    conn = parser.add_argument_group("connection (as the st2 CLI: flags > ST2_* variables > config file)")
+    conn = parser.add_argument_group("connection (as the st2 CLI: flags > ~/.st2/config > ST2_* variables)")
     conn.add_argument("--url", dest="base_url", metavar="URL", help="base URL, e.g. https://st2.example.com")
     conn.add_argument("--auth-url", metavar="URL", help="auth API URL, e.g. https://st2:9100")
     conn.add_argument("--api-url", metavar="URL", help="API URL, e.g. https://st2:9101")

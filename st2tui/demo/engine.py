@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import crypto, keys, params
+from . import crypto, keys, params, seed
 from .runners import (
     ABANDONED,
     CANCELABLE_STATES,
@@ -46,16 +46,15 @@ from .runners import (
     RunRequest,
     runner_class,
 )
+from .runners.workflow import WorkflowDriver
 from .util import ApiError, dumps, isotime, isotime_ms, new_id, parse_isotime, utcnow
 
 if TYPE_CHECKING:
-    from .runners.workflow import WorkflowDriver
     from .server import DemoServer
 
 log = logging.getLogger(__name__)
 
 WEB_URL = "https://localhost/#/history/{id}/general"
-SYSTEM_USER = "stanley"
 HISTORY_SEEDED_META = "history_seeded"
 # Statuses in which a paused or waiting workflow counts its child as settled (st2's
 # `is_children_active` treats these as inactive).
@@ -276,8 +275,6 @@ class Engine:
 
     def _seed_history(self) -> None:
         """A few days of past executions (with their output and rule records) on a fresh database."""
-        from . import seed
-
         content = getattr(self.server, "content", None)
         if content is None:
             return
@@ -334,9 +331,6 @@ class Engine:
 
     def status_of(self, execution_id: str) -> str | None:
         return self.db.scalar("SELECT status FROM executions WHERE id = ?", (execution_id,))
-
-    def is_live(self, execution_id: str) -> bool:
-        return execution_id in self._live
 
     def merged_parameters(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Runner + action parameter definitions of an execution (cached per action and runner)."""
@@ -411,7 +405,7 @@ class Engine:
     def _decrypt(self, value: str) -> str:
         try:
             return crypto.decrypt(keys.crypto_key(self.server), value)
-        except Exception:
+        except crypto.CryptoError:
             return value
 
     async def run_action(
@@ -454,6 +448,7 @@ class Engine:
             ctx["user"] = parent_ctx["user"]
         submitted = dict(parameters or {})
         render_error: params.ParameterRenderError | None = None
+        render_traceback = ""
         live_params: dict[str, Any] = submitted
         try:
             live_params = params.render_live_parameters(
@@ -465,7 +460,7 @@ class Engine:
                 decrypt=self._decrypt,
             )
         except params.ParameterRenderError as exc:
-            render_error = exc
+            render_error, render_traceback = exc, traceback.format_exc()
         except params.ParameterValidationError as exc:
             raise ApiError(400, exc.message) from None
         if render_error is None:
@@ -496,7 +491,7 @@ class Engine:
             self._update(
                 doc["id"],
                 status=FAILED,
-                result={"error": render_error.message, "traceback": traceback.format_exc()},
+                result={"error": render_error.message, "traceback": render_traceback},
                 set_result_size=True,
             )
             raise ApiError(400, render_error.message)
@@ -628,6 +623,8 @@ class Engine:
                     if not waiter.done():
                         waiter.set_result(doc)
                 live.waiters.clear()
+                if live.task is None:
+                    self._live.pop(doc["id"], None)
         parent_id = doc.get("parent")
         if not parent_id:
             return
@@ -716,8 +713,6 @@ class Engine:
             decrypt=self._decrypt,
         )
         if doc["runner"]["name"] == "orquesta":
-            from .runners.workflow import WorkflowDriver
-
             driver = WorkflowDriver(self, doc, action_params)
             self._live[execution_id].driver = driver
             await driver.run()
@@ -902,8 +897,6 @@ class Engine:
 
     def _revive(self, execution_id: str) -> None:
         """Drive a paused workflow nothing drives (the server restarted): replay it from its tasks."""
-        from .runners.workflow import WorkflowDriver
-
         doc = self.get_execution(execution_id)
         assert doc is not None
         _, action_params = params.render_final_parameters(

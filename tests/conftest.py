@@ -29,7 +29,9 @@ def contract_dir() -> Path | None:
 def contract() -> Path:
     path = contract_dir()
     if path is None:
-        pytest.skip("StackStorm contract data not found: set ST2TUI_CONTRACT_DIR or place shared/contract beside the repo")
+        pytest.skip(
+            "StackStorm contract data not found: set ST2TUI_CONTRACT_DIR or place shared/contract beside the repo"
+        )
     return path
 
 
@@ -39,6 +41,18 @@ def st2_cli_path() -> str | None:
     if env:
         return env if Path(env).is_file() else None
     return shutil.which("st2")
+
+
+@pytest.fixture(scope="session")
+def st2_cli() -> str:
+    """Path of the real `st2` CLI; tests that drive it are skipped, saying why, when it is absent."""
+    path = st2_cli_path()
+    if path is None:
+        pytest.skip(
+            "real st2 CLI not found: install st2client in its own venv and set "
+            "ST2TUI_ST2_CLI=/path/to/venv/bin/st2 (or put `st2` on PATH)"
+        )
+    return path
 
 
 def _start(tmp: Path, **kwargs) -> RunningServer:
@@ -98,4 +112,3 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return St2TuiApp(St2Client.from_connection(connection), connection, Settings(**settings))
 
     return factory
-

@@ -571,16 +571,6 @@ def _st2(cli: str, server, home: Path, *args: str) -> subprocess.CompletedProces
     return subprocess.run([cli, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.fixture
-def st2_cli() -> str:
-    from conftest import st2_cli_path
-
-    path = st2_cli_path()
-    if path is None:
-        pytest.skip("the st2 CLI is not available: set ST2TUI_ST2_CLI or put st2 on PATH")
-    return path
-
-
 @pytest.mark.cli
 async def test_token_cached_by_st2_login_is_used_by_st2tui(st2_cli, st2_server, home, env):
     result = _st2(st2_cli, st2_server, home, "login", st2_server.username, "-p", st2_server.password)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+import jsonschema
+from jsonschema import Draft4Validator
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -24,6 +26,7 @@ from .util import (
     page_headers,
     paging,
     parse_isotime,
+    query_bool,
     query_str,
     utcnow,
 )
@@ -46,9 +49,15 @@ def _server(request: Request) -> DemoServer:
     return request.app.state.server
 
 
+# st2 stores only a salted SHA-512 of each API key (st2common/util/hash.py: fixed salt, then the key).
+API_KEY_SALT = b"saltnpepper"
+MASK = "********"
+# `POST /auth/v1/tokens` body schema (TokenRequest in the spec).
+TOKEN_REQUEST_SCHEMA = {"type": "object", "properties": {"ttl": {"type": ["integer", "null"], "minimum": 1}}}
+
+
 def hash_api_key(key: str) -> str:
-    # st2 stores API keys as a SHA-256 hex digest of the key (st2common.util.crypto / auth utils).
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hashlib.sha512(API_KEY_SALT + key.encode()).hexdigest()
 
 
 def authenticate(request: Request) -> Principal:
@@ -120,12 +129,12 @@ async def create_token(request: Request) -> Response:
     if not user or srv.users.get(user) is None or not secrets.compare_digest(srv.users[user], password or ""):
         raise ApiError(401, "Invalid or missing credentials")
     body = await json_body(request)
-    ttl = body.get("ttl") if isinstance(body, dict) else None
-    if ttl is not None:
-        if not isinstance(ttl, int) or isinstance(ttl, bool) or ttl < 1:
-            raise ApiError(400, f"{ttl!r} is not valid under any of the given schemas")
-        if ttl > srv.token_ttl:
-            raise ApiError(400, f"TTL specified {ttl} is greater than max allowed {srv.token_ttl}.")
+    error = jsonschema.exceptions.best_match(Draft4Validator(TOKEN_REQUEST_SCHEMA).iter_errors(body))
+    if error is not None:
+        raise ApiError(400, error.message)
+    ttl = body.get("ttl")
+    if ttl is not None and ttl > srv.token_ttl:
+        raise ApiError(400, f"TTL specified {ttl} is greater than max allowed {srv.token_ttl}.")
     doc = issue_token(srv, user, ttl)
     return json_response(doc, status=201, headers={"X-API-URL": srv.public_api_url(request)})
 
@@ -158,14 +167,18 @@ async def whoami(request: Request) -> Response:
     )
 
 
-def _apikey_public(doc: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in doc.items() if k != "key"}
+def _apikey_public(doc: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The key hash is a secret too: st2 masks it (and the uid, which contains it) unless asked."""
+    if query_bool(request, "show_secrets", False):
+        return doc
+    return {**doc, "key_hash": MASK, "uid": MASK}
 
 
 def _find_apikey(srv: DemoServer, ref: str) -> dict[str, Any]:
-    doc = srv.db.doc("SELECT doc FROM apikeys WHERE id = ? OR key_hash = ?", (ref, ref))
+    """By id or by the key itself (`ApiKey.get_by_key_or_id`)."""
+    doc = srv.db.doc("SELECT doc FROM apikeys WHERE id = ? OR key_hash = ?", (ref, hash_api_key(ref)))
     if doc is None:
-        raise ApiError(404, f'Resource with a reference or id "{ref}" not found')
+        raise ApiError(404, f"ApiKey matching {ref} for reference and id not found.")
     return doc
 
 
@@ -177,12 +190,12 @@ async def list_apikeys(request: Request) -> Response:
     docs = srv.db.docs(
         "SELECT doc FROM apikeys ORDER BY id LIMIT ? OFFSET ?", (-1 if limit is None else limit, offset)
     )
-    return json_response([_apikey_public(d) for d in docs], headers=page_headers(total, limit))
+    return json_response([_apikey_public(d, request) for d in docs], headers=page_headers(total, limit))
 
 
 async def get_apikey(request: Request) -> Response:
     authenticate(request)
-    return json_response(_apikey_public(_find_apikey(_server(request), request.path_params["ref"])))
+    return json_response(_apikey_public(_find_apikey(_server(request), request.path_params["ref"]), request))
 
 
 async def create_apikey(request: Request) -> Response:
@@ -206,8 +219,9 @@ async def create_apikey(request: Request) -> Response:
         "INSERT INTO apikeys (id, key_hash, user, enabled, doc) VALUES (?, ?, ?, ?, ?)",
         (doc["id"], doc["key_hash"], doc["user"], int(doc["enabled"]), json.dumps(doc)),
     )
-    # The key itself is returned once, on creation; only its hash is stored.
-    return json_response({**doc, "key": key}, status=201)
+    # The key itself is returned once, on creation, in place of its hash; only the hash is stored.
+    created = {k: v for k, v in doc.items() if k != "key_hash"}
+    return json_response({**created, "key": key}, status=201)
 
 
 async def update_apikey(request: Request) -> Response:
@@ -222,9 +236,10 @@ async def update_apikey(request: Request) -> Response:
     if isinstance(body.get("metadata"), dict):
         doc["metadata"] = body["metadata"]
     srv.db.execute(
-        "UPDATE apikeys SET enabled = ?, doc = ? WHERE id = ?", (int(doc["enabled"]), json.dumps(doc), doc["id"])
+        "UPDATE apikeys SET enabled = ?, doc = ? WHERE id = ?",
+        (int(doc["enabled"]), json.dumps(doc), doc["id"]),
     )
-    return json_response(_apikey_public(doc))
+    return json_response(_apikey_public(doc, request))
 
 
 async def delete_apikey(request: Request) -> Response:

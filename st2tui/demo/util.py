@@ -18,7 +18,9 @@ _machine = os.urandom(5)
 
 INT_RE = re.compile(r"^-?[0-9]+$")
 # The filter timestamp format of the spec (ISO8601_UTC_REGEX).
-ISO8601_UTC_RE = re.compile(r"^\d{4}\-\d{2}\-\d{2}(\s|T)\d{2}:\d{2}:\d{2}(\.\d{3,6})?(Z|\+00|\+0000|\+00:00)$")
+ISO8601_UTC_RE = re.compile(
+    r"^\d{4}\-\d{2}\-\d{2}(\s|T)\d{2}:\d{2}:\d{2}(\.\d{3,6})?(Z|\+00|\+0000|\+00:00)$"
+)
 
 
 def new_id() -> str:
@@ -159,7 +161,7 @@ def paging(request: Request, default_limit: int | None) -> tuple[int | None, int
     offset = query_int(request, "offset", 0) or 0
     if limit is not None:
         if limit == 0:
-            raise ApiError(400, 'Limit, "0" specified, must be a positive number.')
+            raise ApiError(400, 'Limit, "0" specified, must be a positive number or -1 for full result set.')
         if limit <= -2:
             raise ApiError(400, f'Limit, "{limit}" specified, must be a positive number.')
         if limit == -1:

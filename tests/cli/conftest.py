@@ -7,7 +7,6 @@ keys and rules' state and never assert on totals that other tests change.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,21 +15,10 @@ from support.st2cli import St2Cli
 
 from st2tui.demo.server import DemoServer, RunningServer, start_in_thread
 
-ROOT_CONFTEST = Path(__file__).resolve().parent.parent / "conftest.py"
-
 
 @pytest.fixture(scope="session")
-def st2_binary(request: pytest.FixtureRequest) -> str:
-    # tests/conftest.py is a plugin registered under its path; its st2_cli_path() is the single
-    # definition of where the CLI comes from ($ST2TUI_ST2_CLI, else `st2` on PATH).
-    root = request.config.pluginmanager.get_plugin(str(ROOT_CONFTEST))
-    path = root.st2_cli_path()
-    if path is None:
-        pytest.skip(
-            "real st2 CLI not found: install st2client in its own venv and set "
-            "ST2TUI_ST2_CLI=/path/to/venv/bin/st2 (or put `st2` on PATH)"
-        )
-    return path
+def st2_binary(st2_cli: str) -> str:
+    return st2_cli
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from st2tui.api import St2Client
@@ -33,6 +35,24 @@ def _demo_connection(args: argparse.Namespace):
     return running, connection
 
 
+def log_path() -> Path:
+    from platformdirs import user_log_dir
+
+    return Path(user_log_dir("st2tui")) / "st2tui.log"
+
+
+def configure_logging(debug: bool) -> Path:
+    """A rotated log file (the terminal belongs to the TUI); `--debug` adds each request as curl."""
+    path = log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger = logging.getLogger("st2tui")
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if debug else logging.INFO)
+    return path
+
+
 def run_tui(args: argparse.Namespace) -> int:
     from st2tui.app import St2TuiApp
 
@@ -42,6 +62,7 @@ def run_tui(args: argparse.Namespace) -> int:
         print(f"st2tui: {exc}", file=sys.stderr)
         return 2
     settings = resolved.settings
+    configure_logging(args.debug)
     secrets = SecretStore()
     demo = None
     token_cache: TokenCache | None = None

@@ -55,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui = parser.add_argument_group("interface")
     ui.add_argument("--readonly", action="store_true", help="hide everything that changes state")
-    ui.add_argument("--execution", metavar="ID|last", help="open straight to an execution")
     ui.add_argument("--debug", action="store_true", help="log each request as the equivalent curl command")
     return parser
 

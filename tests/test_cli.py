@@ -30,7 +30,16 @@ def test_version_is_printed():
 def test_help_lists_connection_options_and_demo():
     result = run("--help")
     assert result.returncode == 0
-    for option in ("--demo", "--url", "--api-url", "--api-key", "--token", "--cacert", "--readonly", "--execution"):
+    for option in (
+        "--demo",
+        "--url",
+        "--api-url",
+        "--api-key",
+        "--token",
+        "--cacert",
+        "--readonly",
+        "--debug",
+    ):
         assert option in result.stdout
     assert "demo-server" in result.stdout
 
@@ -52,7 +61,17 @@ def test_bad_config_file_is_reported_without_a_traceback(tmp_path):
 def test_demo_server_prints_exports_and_serves_the_st2_api(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "st2tui", "demo-server", "--port", "0", "--db", str(tmp_path / "d.sqlite"), "--no-timers"],
+        [
+            sys.executable,
+            "-m",
+            "st2tui",
+            "demo-server",
+            "--port",
+            "0",
+            "--db",
+            str(tmp_path / "d.sqlite"),
+            "--no-timers",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -110,11 +110,13 @@ INSERT_SQL = (
     f"INSERT OR REPLACE INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
 
-# Indexes for list filters beyond those of the base schema: a status-filtered page of top-level
-# executions (what a TUI's list shows) and a user filter, both with their COUNT on the index.
+# Indexes beyond those of the base schema: a status-filtered page of top-level executions (what a
+# TUI's list shows) and a user filter, both with their COUNT on the index; and one that covers the
+# distinct values `views/filters` lists, so that it never reads the documents.
 ENGINE_SCHEMA = """
 CREATE INDEX IF NOT EXISTS executions_toplevel_status ON executions (status, start_timestamp) WHERE parent IS NULL;
 CREATE INDEX IF NOT EXISTS executions_user ON executions (user, start_timestamp);
+CREATE INDEX IF NOT EXISTS executions_filter_values ON executions (runner, rule, trigger, trigger_type);
 """
 
 _UNSET: Any = object()

@@ -54,8 +54,6 @@ def configure_logging(debug: bool) -> Path:
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from st2tui.app import St2TuiApp
-
     try:
         resolved = resolve(args)
     except ConfigError as exc:
@@ -82,6 +80,8 @@ def run_tui(args: argparse.Namespace) -> int:
     client = St2Client.from_connection(
         connection, password=password, api_key=api_key, token_cache=token_cache
     )
+    from st2tui.app import St2TuiApp
+
     app = St2TuiApp(client, connection, settings, secrets=secrets)
     try:
         app.run()

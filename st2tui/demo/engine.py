@@ -110,11 +110,12 @@ INSERT_SQL = (
     f"INSERT OR REPLACE INTO executions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
 )
 
-# Indexes beyond those of the base schema: a status-filtered page of top-level executions (what a
-# TUI's list shows) and a user filter, both with their COUNT on the index; and one that covers the
+# Indexes beyond those of the base schema: status- and action-filtered pages of top-level executions
+# (what a TUI's list and `st2 execution list` show) and a user filter, all with their COUNT on the index; and one that covers the
 # distinct values `views/filters` lists, so that it never reads the documents.
 ENGINE_SCHEMA = """
 CREATE INDEX IF NOT EXISTS executions_toplevel_status ON executions (status, start_timestamp) WHERE parent IS NULL;
+CREATE INDEX IF NOT EXISTS executions_toplevel_action ON executions (action_ref, start_timestamp) WHERE parent IS NULL;
 CREATE INDEX IF NOT EXISTS executions_user ON executions (user, start_timestamp);
 CREATE INDEX IF NOT EXISTS executions_filter_values ON executions (runner, rule, trigger, trigger_type);
 """

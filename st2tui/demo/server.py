@@ -131,6 +131,9 @@ class RunningServer:
         return asyncio.run_coroutine_threadsafe(fn(), self._loop).result(timeout)
 
     def stop(self) -> None:
+        # End open streams first: uvicorn would otherwise wait out its graceful timeout for each.
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self.server.bus.close)
         self._uvicorn.should_exit = True
         self._thread.join(timeout=10)
         self.server.db.close()
@@ -171,6 +174,11 @@ def start_in_thread(server: DemoServer, host: str = "127.0.0.1", port: int = 0) 
         try:
             loop.run_until_complete(userver.serve(sockets=[sock]))
         finally:
+            # Let tasks left behind by closed streams (sse-starlette watchers) finish before closing.
+            leftovers = asyncio.all_tasks(loop)
+            for task in leftovers:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
             loop.close()
 
     thread = threading.Thread(target=run, name="st2tui-demo-server", daemon=True)

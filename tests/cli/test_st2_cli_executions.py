@@ -135,6 +135,30 @@ def test_tail_of_a_running_execution_follows_it_live(st2: St2Cli, rest: httpx.Cl
     assert output.rstrip().endswith(f"Execution {doc['id']} has completed (status=succeeded).")
 
 
+def test_tail_of_a_running_workflow_reports_its_tasks(st2: St2Cli, rest: httpx.Client) -> None:
+    doc = run_action(rest, "examples.deploy", {"pace": 0.15})
+    wait_for(rest, doc["id"], {"running"})
+
+    tail = st2.popen("execution", "tail", doc["id"])
+    try:
+        output, _ = tail.communicate(timeout=90)
+    except subprocess.TimeoutExpired:
+        tail.kill()
+        output, _ = tail.communicate()
+        raise AssertionError(f"st2 execution tail did not end with the workflow:\n{output}") from None
+
+    assert tail.returncode == 0, output
+    # The last tasks start after the tail subscribed: their start and end come through the stream,
+    # as updates of child executions (context.parent), and so does their output.
+    notify = next(
+        child for child in children(rest, doc["id"]) if child["context"]["orquesta"]["task_name"] == "notify"
+    )
+    assert f"Child execution (task=notify) {notify['id']} has started." in output, output
+    assert f"Child execution (task=notify) {notify['id']} has finished (status=succeeded)." in output, output
+    assert notify["result"]["stdout"] in output
+    assert output.rstrip().endswith(f"Execution {doc['id']} has completed (status=succeeded).")
+
+
 def test_cancel_a_running_execution(st2: St2Cli, rest: httpx.Client, finished_local: dict) -> None:
     doc = run_action(rest, "examples.slow-echo", {"seconds": 60})
     wait_for(rest, doc["id"], {"running"})

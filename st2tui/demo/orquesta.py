@@ -462,6 +462,8 @@ class WorkflowOutcome:
     errors: list[dict]
     context: dict
     task_statuses: dict[str, str]
+    # The context each task started with (its first run), so a re-run can start a task where it started.
+    task_contexts: dict[str, dict] = field(default_factory=dict)
 
 
 class TaskRunner(Protocol):
@@ -516,6 +518,7 @@ class _Conductor:
         self._errors: list[dict] = []
         self._status = "running"
         self._task_statuses: dict[str, str] = {}
+        self._task_contexts: dict[str, dict] = {}
         self._task_records: dict[str, dict] = {}
         self._terminal_refs: list[Ref] = []
         self._joins: dict[str, _JoinRound] = {}
@@ -638,10 +641,15 @@ class _Conductor:
             errors=list(self._errors) if status == "failed" else [],
             context=context,
             task_statuses=dict(self._task_statuses),
+            task_contexts=self._task_contexts,
         )
 
     async def run(
-        self, inputs: Mapping[str, Any], start_tasks: list[str] | None, initial_context: Mapping | None
+        self,
+        inputs: Mapping[str, Any],
+        start_tasks: list[str] | None,
+        initial_context: Mapping | None,
+        start_contexts: Mapping[str, Mapping] | None = None,
     ) -> WorkflowOutcome:
         unknown = [name for name in start_tasks or [] if name not in self._spec.tasks]
         if unknown:
@@ -653,7 +661,12 @@ class _Conductor:
             return WorkflowOutcome("failed", None, list(self._errors), {}, {})
         self._layers.append(base)
         for name in start_tasks or self._spec.start_tasks:
-            self._spawn(name, (0,), run_on_fail=False)
+            ref: Ref = (0,)
+            if start_tasks and start_contexts and name in start_contexts:
+                # Re-run: the task starts from the context it had, layered over the final one.
+                self._layers.append(copy.deepcopy(dict(start_contexts[name])))
+                ref = (0, len(self._layers) - 1)
+            self._spawn(name, ref, run_on_fail=False)
         try:
             while self._branches:
                 done, _ = await asyncio.wait(self._branches, return_when=asyncio.FIRST_COMPLETED)
@@ -690,6 +703,7 @@ class _Conductor:
     async def _run_instance(self, name: str, ref: Ref, run_on_fail: bool) -> None:
         task = self._spec.tasks[name]
         context = self._materialize(ref)
+        self._task_contexts.setdefault(name, copy.deepcopy(context))
         try:
             retry = self._retry_plan(task, context)
             while True:
@@ -964,12 +978,16 @@ async def run_workflow(
     *,
     start_tasks: list[str] | None = None,
     initial_context: dict | None = None,
+    start_contexts: dict[str, dict] | None = None,
 ) -> WorkflowOutcome:
     """Run ``spec`` to completion and describe how it ended.
 
     ``inputs`` are the workflow action's parameters; undeclared names are ignored and missing ones
     take their (rendered) defaults. ``initial_context`` alone is a parent context under inputs and
     vars; with ``start_tasks`` it is the complete context to re-run those tasks from (inputs and vars
-    are not rendered again). Unknown ``start_tasks`` raise WorkflowDefinitionError.
+    are not rendered again); ``start_contexts`` then gives, per start task, the context that task
+    started with in the original run (``WorkflowOutcome.task_contexts``), layered over it, as
+    Orquesta re-runs a task from its own inbound context. Unknown ``start_tasks`` raise
+    WorkflowDefinitionError.
     """
-    return await _Conductor(spec, runner).run(inputs, start_tasks, initial_context)
+    return await _Conductor(spec, runner).run(inputs, start_tasks, initial_context, start_contexts)

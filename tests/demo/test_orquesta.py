@@ -845,6 +845,26 @@ async def test_rerun_from_a_middle_task_uses_the_given_context() -> None:
     assert outcome.task_statuses == {"task2": "succeeded", "task3": "succeeded"}
 
 
+async def test_rerun_starts_a_task_from_the_context_it_started_with() -> None:
+    first = await run(SEQUENTIAL_LONG_FORM, FakeRunner(), {"name": "Ada"})
+    assert first.task_contexts["task2"]["greeting"] == "Ada"
+
+    runner = FakeRunner()
+    again = await run(
+        SEQUENTIAL_LONG_FORM,
+        runner,
+        {},
+        start_tasks=["task2"],
+        initial_context=first.context,
+        start_contexts=first.task_contexts,
+    )
+
+    # task2 appends to the greeting once, as in the first run, not to the first run's final greeting.
+    assert runner.ran() == ["task2", "task3"]
+    assert runner.calls[1][2] == {"message": "Ada, All your base are belong to us!"}
+    assert again.output == first.output
+
+
 async def test_rerun_of_an_unknown_task_is_refused() -> None:
     spec = WorkflowSpec.from_yaml(SEQUENTIAL_LONG_FORM)
 

@@ -56,6 +56,8 @@ class WorkflowDriver:
         self._runnable = asyncio.Event()
         self._canceled = False
         self._replayed: dict[tuple[str, int | None], deque[str]] = defaultdict(deque)
+        # Inbound contexts of the tasks of the run being re-run, kept for the next re-run.
+        self._prior_task_contexts: dict[str, dict] = {}
         self.on_status(doc["status"])
         self.expression_functions = {"st2kv": self._st2kv}
 
@@ -154,9 +156,14 @@ class WorkflowDriver:
             self._progress(f'Workflow execution "{self.workflow_execution_id}" is created.')
         try:
             spec = WorkflowSpec.from_yaml(self.engine.workflow_definition(self.action_ref))
-            start_tasks, initial_context = self._start_point()
+            start_tasks, initial_context, start_contexts = self._start_point()
             outcome = await run_workflow(
-                spec, self.inputs, self, start_tasks=start_tasks, initial_context=initial_context
+                spec,
+                self.inputs,
+                self,
+                start_tasks=start_tasks,
+                initial_context=initial_context,
+                start_contexts=start_contexts,
             )
         except (WorkflowDefinitionError, OSError, LookupError) as error:
             self._progress(f'The workflow execution is completed with status "{FAILED}".')
@@ -178,17 +185,18 @@ class WorkflowDriver:
                 "status": status,
                 "context": outcome.context,
                 "task_statuses": outcome.task_statuses,
+                "task_contexts": {**self._prior_task_contexts, **outcome.task_contexts},
             },
         )
         self._progress(f'The workflow execution is completed with status "{status}".')
         self.engine.finish_workflow(self.execution_id, status, result)
 
-    def _start_point(self) -> tuple[list[str] | None, dict[str, Any]]:
-        """Where the run starts: the top, or (re-run with `tasks`) those tasks in the original context."""
+    def _start_point(self) -> tuple[list[str] | None, dict[str, Any], dict[str, dict] | None]:
+        """Where the run starts: the top, or (re-run with `tasks`) those tasks in their original contexts."""
         rerun = self.context.get("re-run") or {}
         tasks = rerun.get("tasks") or None
         if not tasks or self.replay:
-            return None, {"st2": self._st2_context()}
+            return None, {"st2": self._st2_context()}, None
         state = self.engine.workflow_state(rerun.get("ref", ""))
         if state is None:
             raise LookupError(
@@ -196,7 +204,8 @@ class WorkflowDriver:
             )
         context = dict(state.get("context") or {})
         context["st2"] = self._st2_context()
-        return list(tasks), context
+        self._prior_task_contexts = dict(state.get("task_contexts") or {})
+        return list(tasks), context, self._prior_task_contexts
 
     def _load_replay(self) -> None:
         for child in self.engine.children_docs(self.execution_id):

@@ -399,11 +399,11 @@ class Engine:
     # -- creating executions ---------------------------------------------------------------------
 
     def kv_value(self, scope: str, name: str, user: str) -> str | None:
-        """A datastore value for rendering (None when the key does not exist).
+        """A datastore value for rendering, as stored (None when the key does not exist).
 
-        `keys` hands out decrypted values, so `_decrypt` (params' `decrypt_kv`) accepts plain text too.
+        Secrets render as their ciphertext, as in st2: only the `decrypt_kv` filter (`_decrypt`) reveals them.
         """
-        return keys.KeyValueLookup(self.server, scope, user, name).value() or None
+        return keys.stored_value(self.server, scope, name, user)
 
     def _decrypt(self, value: str) -> str:
         try:

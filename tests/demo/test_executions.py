@@ -195,6 +195,18 @@ def test_secret_parameters_are_masked_but_used(api: httpx.Client) -> None:
     assert "--api_token: <6 characters, not shown>" in done["result"]["stdout"]
 
 
+def test_secret_keys_render_as_ciphertext_unless_decrypted_with_decrypt_kv(api: httpx.Client) -> None:
+    api.put("/api/v1/keys/render_secret", json={"name": "render_secret", "value": "hunter2", "secret": True})
+    cmd = "echo {{ st2kv.system.render_secret }}; echo {{ st2kv.system.render_secret | decrypt_kv }}"
+    created = api.post("/api/v1/executions", json={"action": "core.local", "parameters": {"cmd": cmd}})
+    assert created.status_code == 201, created.text
+
+    ciphertext, plaintext = wait_for(api, created.json()["id"])["result"]["stdout"].splitlines()
+
+    assert re.fullmatch(r"[0-9A-F]+", ciphertext) and "hunter2" not in ciphertext
+    assert plaintext == "hunter2"
+
+
 def test_st2_context_header_and_trace_tag_go_into_the_context(api: httpx.Client) -> None:
     created = api.post(
         "/api/v1/executions",

@@ -103,8 +103,13 @@ def test_run_with_parameters_of_every_type_stores_them_typed(st2: St2Cli, rest: 
     assert params["tags"] == ["red", "green"]
     assert params["options"] == options
     assert params["servers"] == servers
-    # Secret parameters are masked in every execution document.
+    # Secret parameters are masked in every execution document (`ActionExecutionDB.mask_secrets`),
+    # in the live action too, unless an admin asks for ?show_secrets=true (with RBAC off, everyone).
     assert params["api_token"] == "********"
+    assert doc["liveaction"]["parameters"]["api_token"] == "********"
+    shown = rest.get(f"/api/v1/executions/{doc['id']}", params={"show_secrets": "true"}).json()
+    assert shown["parameters"]["api_token"] == "s3cret-value"
+    assert shown["liveaction"]["parameters"]["api_token"] == "s3cret-value"
 
 
 def test_run_with_a_value_out_of_bounds_reports_the_validation_error(st2: St2Cli) -> None:

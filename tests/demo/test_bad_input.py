@@ -14,7 +14,8 @@ Expected wording is st2's own, read from StackStorm/st2 at the contract's commit
 - `st2common/st2common/util/isotime.py` (`validate`): bad `timestamp_gt` → `Datetime value does not
   match expected format.`;
 - `st2api/st2api/controllers/v1/actionexecutions.py`: `Action "%s" cannot be found.`, `Execution is
-  already in completed state.`; `st2common/st2common/services/action.py` + `util/schema`: parameter
+  already in completed state.`, `_validate_max_result_size`, the attribute controller's `Invalid
+  attribute "%s" specified. Valid attributes are: %s`; `st2common/st2common/services/action.py` + `util/schema`: parameter
   validation errors are the jsonschema message (`'cmd' is a required property`, ...);
 - `st2api/st2api/controllers/v1/keyvalue.py`: `Scope %s is not in allowed scopes list: %s.`,
   `Invalid scope: %s`; `st2common/st2common/exceptions/inquiry.py` and `services/inquiry.py`;
@@ -451,6 +452,29 @@ CASES = [
         400,
         "Invalid or unsupported exclude attribute specified: action",
         params={"exclude_attributes": "action"},
+    ),
+    Bad(
+        "unknown execution attribute",
+        "GET",
+        "/api/v1/executions/{finished}/attribute/bogus",
+        400,
+        'Invalid attribute "bogus" specified. Valid attributes are: result, trigger_instance, status',
+    ),
+    Bad(
+        "negative max_result_size",
+        "GET",
+        "/api/v1/executions/{finished}",
+        400,
+        "max_result_size must be a positive number",
+        params={"max_result_size": "-5"},
+    ),
+    Bad(
+        "max_result_size above 14 MB",
+        "GET",
+        "/api/v1/executions/{finished}",
+        400,
+        "max_result_size query parameter must be smaller than 14 MB",
+        params={"max_result_size": str(15 * 1024 * 1024)},
     ),
     Bad(
         "include and exclude together",

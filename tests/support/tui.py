@@ -8,7 +8,9 @@ from collections.abc import Callable
 from textual.pilot import Pilot
 
 
-async def wait_for(pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
+async def wait_for(
+    pilot: Pilot, condition: Callable[[], bool], timeout: float = 10.0, what: str = "condition"
+) -> None:
     """Let the app run until `condition()` holds (workers and stream events are asynchronous)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

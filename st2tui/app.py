@@ -1,17 +1,26 @@
-"""The Textual application: signs in, then hands over to the main screen."""
+"""The Textual application: signs in, then hands over to the main screen; switches profiles."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
 from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
-from st2tui.config import Connection, Settings
-from st2tui.credentials import KeyringUnavailable, SecretStore
-from st2tui.messages import SignedIn, StreamStateChanged
+from st2tui.config import ConfigError, Connection, Settings, app_config_path, load_app_config, resolve
+from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
+from st2tui.messages import (
+    ExecutionOpenRequested,
+    InquiryResponseRequested,
+    KeyEditRequested,
+    RunActionRequested,
+    SignedIn,
+    StreamStateChanged,
+)
 from st2tui.screens.main import MainScreen
 from st2tui.screens.sign_in import SignInScreen
 
@@ -19,13 +28,25 @@ RETRY_SECONDS = 5.0
 
 
 class St2TuiApp(App[None]):
-    """st2tui: one StackStorm installation, driven from the keyboard."""
+    """st2tui: one StackStorm installation at a time, driven from the keyboard."""
 
     CSS_PATH = "app.tcss"
     TITLE = "st2tui"
+    BINDING_GROUP_TITLE = "Application"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave st2tui"),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now"),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            "Commands",
+            show=False,
+            priority=True,
+            id="command-palette",
+            tooltip="Search the commands for what is selected",
+        ),
+        Binding(
+            "ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now", tooltip="Leave st2tui now"
+        ),
     ]
 
     def __init__(
@@ -49,8 +70,14 @@ class St2TuiApp(App[None]):
         self.push_screen(MainScreen())
         self.sign_in()
 
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
     @work(exclusive=True, group="sign-in", exit_on_error=False, description="Signing in")
     async def sign_in(self) -> None:
+        await self._authenticate()
+
+    async def _authenticate(self) -> None:
         """Authenticate (asking when there are no usable credentials), then announce who we are."""
         error = ""
         while True:
@@ -90,7 +117,11 @@ class St2TuiApp(App[None]):
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             break
-        self.screen.post_message(SignedIn(whoami, self.connection.display_name, version))
+        self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
+
+    @property
+    def main_screen(self) -> MainScreen:
+        return next(screen for screen in self.screen_stack if isinstance(screen, MainScreen))
 
     def _keyring_note(self) -> str:
         if self.secrets is None:
@@ -107,3 +138,54 @@ class St2TuiApp(App[None]):
             self.secrets.set_password(self.connection.keyring_service, username, password)
         except KeyringUnavailable as exc:
             self.notify(f"Could not store the password in the keyring: {exc}", severity="warning")
+
+    # -- profiles (`:ctx`) ---------------------------------------------------------------------------------
+
+    def profile_names(self) -> list[str]:
+        """The profiles of st2tui's config file (none when it cannot be read)."""
+        try:
+            return sorted(load_app_config(app_config_path(os.environ)).profiles)
+        except ConfigError:
+            return []
+
+    @work(exclusive=True, group="sign-in", exit_on_error=False, description="Switching profile")
+    async def switch_profile(self, name: str) -> None:
+        """Leave this installation and sign in to the one of profile `name`."""
+        try:
+            connection = resolve({"profile": name}).connection
+        except ConfigError as exc:
+            self.notify(str(exc), title="Profile", severity="error")
+            return
+        password = None
+        if self.secrets is not None and connection.username and not connection.password:
+            try:
+                password = self.secrets.get_password(connection.keyring_service, connection.username)
+            except KeyringUnavailable:
+                pass  # the sign-in dialog asks instead
+        client = St2Client.from_connection(
+            connection, password=password, token_cache=TokenCache.for_home(Path.home())
+        )
+        self.main_screen.end_session()
+        previous, self.client, self.connection = self.client, client, connection
+        await previous.aclose()
+        self.notify(f"Switching to {connection.display_name}…", title="Profile")
+        await self._authenticate()
+
+    # -- screens of their own (execution detail, forms); until they exist the user is told so -------------
+
+    @on(ExecutionOpenRequested)
+    def _open_execution(self, event: ExecutionOpenRequested) -> None:
+        self.notify(f"Execution {event.execution_id}: the execution screen is not available yet.")
+
+    @on(RunActionRequested)
+    def _run_action(self, event: RunActionRequested) -> None:
+        self.notify(f"Run {event.action_ref}: the run form is not available yet.")
+
+    @on(KeyEditRequested)
+    def _edit_key(self, event: KeyEditRequested) -> None:
+        what = f"Edit {event.key.name}" if event.key is not None else "New key"
+        self.notify(f"{what}: the key form is not available yet.")
+
+    @on(InquiryResponseRequested)
+    def _respond(self, event: InquiryResponseRequested) -> None:
+        self.notify(f"Inquiry {event.inquiry.id}: the response form is not available yet.")

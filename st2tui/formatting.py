@@ -1,4 +1,4 @@
-"""How values look on screen: status symbols and colours, short durations, timestamps."""
+"""How values look on screen: status symbols and colours, short durations, timestamps, the clock."""
 
 from __future__ import annotations
 
@@ -23,11 +23,23 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "timeout": ("⌛", "bold red"),
     "abandoned": ("✘", "red"),
 }
+SECRET_MASK = "••••••••"
+
+
+def now() -> datetime:
+    """The current time (aware, UTC). Everything on screen that ages reads this one clock,
+    so tests can freeze it for byte-stable snapshots."""
+    return datetime.now(timezone.utc)
 
 
 def status_text(status: str) -> Text:
     symbol, style = STATUS_STYLES.get(status, ("·", ""))
     return Text(f"{symbol} {status}", style=style)
+
+
+def status_symbol(status: str) -> Text:
+    symbol, style = STATUS_STYLES.get(status, ("·", ""))
+    return Text(symbol, style=style)
 
 
 def duration(delta: timedelta | None) -> str:
@@ -47,8 +59,32 @@ def duration(delta: timedelta | None) -> str:
     return f"{days}d{hours:02d}h"
 
 
+def countdown(until: datetime | None, at: datetime | None = None) -> Text:
+    """Time left until `until` (`in 3h05m`), or `expired`; empty when there is no deadline."""
+    if until is None:
+        return Text("")
+    left = until - (at or now())
+    if left.total_seconds() <= 0:
+        return Text("expired", style="bold red")
+    style = "yellow" if left < timedelta(hours=1) else ""
+    return Text(f"in {duration(left)}", style=style)
+
+
 def timestamp(value: datetime | None, *, utc: bool = False) -> str:
     if value is None:
         return ""
     shown = value.astimezone(timezone.utc) if utc else value.astimezone()
     return shown.strftime("%Y-%m-%d %H:%M:%S") + ("Z" if utc else "")
+
+
+def short_timestamp(value: datetime | None, *, utc: bool = False) -> str:
+    """`03-02 11:49:14` (`Z` appended in UTC): narrow enough for a table column."""
+    if value is None:
+        return ""
+    shown = value.astimezone(timezone.utc) if utc else value.astimezone()
+    return shown.strftime("%m-%d %H:%M:%S") + ("Z" if utc else "")
+
+
+def count(value: int) -> str:
+    """`12,345`: thousands separated, as the paging summary shows totals."""
+    return f"{value:,}"

@@ -1,12 +1,26 @@
-"""Messages that carry API results and stream events from workers to widgets (past-tense events)."""
+"""Messages that carry API results and stream events from workers to widgets (past-tense events),
+and the requests panes make of other screens (run an action, open an execution)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from textual.message import Message
 
-from st2tui.models import Execution, Page, WhoAmI
+from st2tui.models import (
+    Action,
+    Execution,
+    Inquiry,
+    KeyValuePair,
+    Page,
+    ParameterSpec,
+    Rule,
+    RuleEnforcement,
+    WhoAmI,
+)
+
+# -- session and stream ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -19,26 +33,8 @@ class SignedIn(Message):
 
 
 @dataclass
-class ExecutionsLoaded(Message):
-    """A page of executions arrived for the executions pane."""
-
-    page: Page[Execution]
-
-
-@dataclass
-class ExecutionUpdated(Message):
-    """An execution was created or changed (from the stream or a poll)."""
-
-    execution: Execution
-
-    def can_replace(self, message: Message) -> bool:
-        # A burst of updates for one execution collapses into its newest state.
-        return isinstance(message, ExecutionUpdated) and message.execution.id == self.execution.id
-
-
-@dataclass
 class StreamStateChanged(Message):
-    """The event stream is `connecting`, `live`, `reconnecting` or `polling` (fallback)."""
+    """The event stream is `connecting`, `live`, `reconnecting`, `polling` (fallback) or `offline`."""
 
     state: str
     detail: str = ""
@@ -53,3 +49,172 @@ class ApiFailed(Message):
 
     what: str
     error: Exception
+
+
+# -- executions ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExecutionsLoaded(Message):
+    """A page of executions arrived for the executions pane (`generation` ties it to the query asked).
+
+    `mode`: `replace` (a new query), `append` (the next page) or `refresh` (a re-read of the first rows).
+    """
+
+    page: Page[Execution]
+    generation: int
+    mode: Literal["replace", "append", "refresh"] = "replace"
+
+
+@dataclass
+class ExecutionChildrenLoaded(Message):
+    """The direct children of a workflow execution arrived (oldest first); None when loading failed."""
+
+    parent_id: str
+    children: list[Execution] | None
+
+
+@dataclass
+class ExecutionsUpdated(Message):
+    """Executions were created, changed or deleted (stream or poll): the newest state per id.
+
+    A burst of these (the stream delivers hundreds per second under load) merges into the last one
+    queued, so the pane applies the whole burst at once and redraws once.
+    """
+
+    changed: dict[str, Execution]
+    deleted: set[str] = field(default_factory=set)
+
+    def can_replace(self, message: Message) -> bool:
+        # Textual asks the older queued message whether `message` (the newer one) supersedes it.
+        if not isinstance(message, ExecutionsUpdated):
+            return False
+        changed = {**self.changed, **message.changed}
+        for gone in message.deleted - message.changed.keys():
+            changed.pop(gone, None)
+        message.deleted = (self.deleted - message.changed.keys()) | message.deleted
+        message.changed = changed
+        return True
+
+
+@dataclass
+class ActivityLoaded(Message):
+    """The top-level executions started in the last hour (for the activity strip)."""
+
+    executions: list[Execution]
+
+
+@dataclass
+class ExecutionsCanceled(Message):
+    """Cancel requests were answered: `canceled` ids, and `failed` as id -> error."""
+
+    canceled: list[str]
+    failed: dict[str, Exception]
+
+
+@dataclass
+class ExecutionsRerun(Message):
+    """Re-runs were started: the new executions, and `failed` as original id -> error."""
+
+    started: list[Execution]
+    failed: dict[str, Exception]
+
+
+# -- actions, rules, keys, inquiries ------------------------------------------------------------------
+
+
+@dataclass
+class ActionsLoaded(Message):
+    actions: list[Action]
+
+
+@dataclass
+class ActionDetailLoaded(Message):
+    """Merged runner + action parameters and the latest executions of one action."""
+
+    action: Action
+    parameters: dict[str, ParameterSpec]
+    recent: Page[Execution]
+
+
+@dataclass
+class RulesLoaded(Message):
+    rules: list[Rule]
+
+
+@dataclass
+class RuleDetailLoaded(Message):
+    """A rule with its latest enforcements."""
+
+    rule: Rule
+    enforcements: Page[RuleEnforcement]
+
+
+@dataclass
+class RuleToggled(Message):
+    """The server enabled or disabled a rule; `rule` is its new state."""
+
+    rule: Rule
+
+
+@dataclass
+class KeysLoaded(Message):
+    keys: list[KeyValuePair]
+    generation: int
+
+
+@dataclass
+class KeyRevealed(Message):
+    """A secret key, read again with `decrypt`: its value is plain text."""
+
+    key: KeyValuePair
+
+
+@dataclass
+class KeyDeleted(Message):
+    key: KeyValuePair
+
+
+@dataclass(frozen=True)
+class PendingInquiry:
+    """An inquiry with the `core.ask` execution that raised it and the workflow that waits on it."""
+
+    inquiry: Inquiry
+    execution: Execution | None
+    workflow: Execution | None
+
+
+@dataclass
+class InquiriesLoaded(Message):
+    inquiries: list[PendingInquiry]
+
+
+# -- requests to other screens (their screens handle these; the app answers until they exist) ------
+
+
+@dataclass
+class ExecutionOpenRequested(Message):
+    """Show one execution in detail (output, tree, result)."""
+
+    execution_id: str
+
+
+@dataclass
+class RunActionRequested(Message):
+    """Open the run form for an action."""
+
+    action_ref: str
+
+
+@dataclass
+class KeyEditRequested(Message):
+    """Open the key form: `key` to edit, or None for a new key."""
+
+    key: KeyValuePair | None
+
+
+@dataclass
+class InquiryResponseRequested(Message):
+    """Open the response form of a pending inquiry."""
+
+    inquiry: Inquiry

@@ -1,94 +1,235 @@
-"""The main screen: header, executions pane, footer; kept live from the event stream."""
+"""The main screen: header, five panes behind tabs and number keys, command bar, footer; kept live from
+the event stream, with polling while the stream is down."""
 
 from __future__ import annotations
 
 from contextlib import aclosing
+from functools import partial
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
+from textual.widgets import Footer, TabbedContent, TabPane
 
-from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
-from st2tui.messages import ApiFailed, ExecutionsLoaded, ExecutionUpdated, SignedIn, StreamStateChanged
+from st2tui.api import St2Error, StreamConnected, StreamDisconnected
+from st2tui.commands import PaletteCommand, ScreenCommands
+from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import StreamEvent
+from st2tui.screens.help import HelpEntry, HelpScreen
+from st2tui.widgets.actions import ActionsPane
+from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane
 from st2tui.widgets.header import StatusHeader
+from st2tui.widgets.inquiries import InquiriesPane
+from st2tui.widgets.keys import KeysPane
+from st2tui.widgets.pane import Pane
+from st2tui.widgets.rules import RulesPane
 
-PAGE_SIZE = 50
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
+PANES = (
+    ("executions", "Executions"),
+    ("actions", "Actions"),
+    ("rules", "Rules"),
+    ("keys", "Keys"),
+    ("inquiries", "Inquiries"),
+)
+INQUIRY_RUNNER = "inquirer"
 
 
 class MainScreen(Screen):
     """What an operator watches all day."""
 
+    COMMANDS = {ScreenCommands}
+    BINDING_GROUP_TITLE = "Everywhere"
     BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="refresh", tooltip="Reload the executions from the API"),
-        Binding("t", "toggle_utc", "UTC/local", id="toggle-utc", tooltip="Show times in UTC or local time"),
+        *(
+            Binding(
+                str(number),
+                f"show_pane('{name}')",
+                title,
+                show=False,
+                id=f"pane.{name}",
+                tooltip=f"Show the {title.lower()} pane",
+            )
+            for number, (name, title) in enumerate(PANES, start=1)
+        ),
+        Binding("question_mark", "help", "Help", id="help", tooltip="The keys that work here"),
+        Binding(
+            "colon",
+            "command_bar",
+            "Command",
+            id="command-bar",
+            tooltip=":ex :ac :ru :kv :inq :ctx <profile> :q",
+        ),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            show=False,
+            id="back",
+            tooltip="Close the details, or back to the previous pane",
+        ),
+        Binding(
+            "ctrl+r",
+            "reload",
+            "Reload",
+            show=False,
+            id="reload",
+            tooltip="Read this pane again from the server",
+        ),
+        Binding(
+            "t",
+            "toggle_utc",
+            "UTC/local",
+            show=False,
+            id="toggle-utc",
+            tooltip="Show times in UTC or local time",
+        ),
     ]
+
+    utc: reactive[bool] = reactive(False)
 
     def __init__(self) -> None:
         super().__init__()
         self._poll_timer: Timer | None = None
+        self._history: list[str] = []
+        self.signed_in = False
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status-header")
-        yield ExecutionsPane(id="executions-pane")
-        yield Footer()
+        with TabbedContent(id="panes"):
+            with TabPane("1 Executions", id="executions"):
+                yield ExecutionsPane(id="executions-pane").data_bind(MainScreen.utc)
+            with TabPane("2 Actions", id="actions"):
+                yield ActionsPane(id="actions-pane").data_bind(MainScreen.utc)
+            with TabPane("3 Rules", id="rules"):
+                yield RulesPane(id="rules-pane").data_bind(MainScreen.utc)
+            with TabPane("4 Keys", id="keys"):
+                yield KeysPane(id="keys-pane")
+            with TabPane("5 Inquiries", id="inquiries"):
+                yield InquiriesPane(id="inquiries-pane")
+        yield CommandBar(id="command-bar")
+        yield Footer(compact=True)
+
+    # -- parts ---------------------------------------------------------------------------------------------
 
     @property
     def header(self) -> StatusHeader:
         return self.query_one(StatusHeader)
 
     @property
+    def tabs(self) -> TabbedContent:
+        return self.query_one(TabbedContent)
+
+    @property
     def executions(self) -> ExecutionsPane:
         return self.query_one(ExecutionsPane)
+
+    @property
+    def inquiries(self) -> InquiriesPane:
+        return self.query_one(InquiriesPane)
+
+    def pane(self, name: str) -> Pane:
+        return self.query_one(f"#{name}-pane", Pane)
+
+    @property
+    def current_name(self) -> str:
+        return self.tabs.active or PANES[0][0]
+
+    @property
+    def current_pane(self) -> Pane:
+        return self.pane(self.current_name)
 
     def on_mount(self) -> None:
         app = self.app
         self.header.server = app.connection.display_name
         self.header.readonly = app.settings.readonly
         self.header.insecure = app.connection.insecure
+        self.utc = app.settings.timezone == "utc"
+        self.watch(self.inquiries, "count", self._show_inquiry_count)
+        default = app.settings.default_pane
+        self.action_show_pane(default if default in dict(PANES) else PANES[0][0])
+
+    # -- session -------------------------------------------------------------------------------------------
 
     @on(SignedIn)
     def start_session(self, event: SignedIn) -> None:
         who = event.whoami
+        self.header.server = event.server
         self.header.user = who.username
-        self.header.auth_method = who.auth_method
-        self.header.token_expiry = who.token_expire
         self.header.version = event.version
-        self.header.role = "admin" if who.is_admin else ", ".join(who.roles)
-        self.load_executions()
+        self.header.role = (
+            "admin" if who.is_admin else ", ".join(who.roles) or ("no roles" if who.rbac_enabled else "")
+        )
+        self.signed_in = True
+        for name, _ in PANES:
+            self.pane(name).loaded = False
+        self.executions.reload()
+        self.inquiries.reload()
+        if self.current_name not in ("executions", "inquiries"):
+            self.current_pane.reload()
         self.follow_stream()
 
-    # -- executions ----------------------------------------------------------------------------------
+    def end_session(self) -> None:
+        """Stop everything that talks to the server (before the app switches to another profile)."""
+        self.signed_in = False
+        self.workers.cancel_node(self)
+        for name, _ in PANES:
+            self.workers.cancel_node(self.pane(name))
+        self._stop_polling()
+        self.header.user = ""
+        self.header.version = ""
+        self.header.role = ""
+        self.header.stream_state = "connecting"
 
-    @work(exclusive=True, group="executions-list", exit_on_error=False, description="Loading executions")
-    async def load_executions(self) -> None:
-        try:
-            page = await self.app.client.executions.list(
-                limit=PAGE_SIZE, parent="null", exclude_attributes=["result", "trigger_instance"]
-            )
-        except St2Error as exc:
-            self.post_message(ApiFailed("loading executions", exc))
+    # -- panes ---------------------------------------------------------------------------------------------
+
+    def action_show_pane(self, name: str) -> None:
+        if name != self.current_name:
+            self._history.append(self.current_name)
+        self.tabs.active = name
+        self._activate(name)
+
+    def _activate(self, name: str) -> None:
+        pane = self.pane(name)
+        if self.signed_in and not pane.loaded:
+            pane.reload()
+        pane.focus_main()
+        self.refresh_bindings()
+
+    @on(TabbedContent.TabActivated)
+    def _tab_clicked(self, event: TabbedContent.TabActivated) -> None:
+        name = event.pane.id or PANES[0][0]
+        if self.focused is None or self.pane(name) not in self.focused.ancestors_with_self:
+            self._activate(name)
+
+    def action_back(self) -> None:
+        if self.current_pane.back():
             return
-        self.post_message(ExecutionsLoaded(page))
+        while self._history:
+            name = self._history.pop()
+            if name != self.current_name:
+                self.tabs.active = name
+                self._activate(name)
+                return
 
-    @on(ExecutionsLoaded)
-    def show_executions(self, event: ExecutionsLoaded) -> None:
-        self.executions.show_page(event.page)
+    def action_reload(self) -> None:
+        self.current_pane.reload()
 
-    @on(ExecutionUpdated)
-    def update_execution(self, event: ExecutionUpdated) -> None:
-        execution = event.execution
-        if execution.parent_id:
-            return  # the pane shows top-level executions
-        is_new = execution.id not in self.executions.table.executions
-        self.executions.upsert(execution, is_new=is_new)
+    def action_toggle_utc(self) -> None:
+        self.utc = not self.utc
 
-    # -- the event stream, with a polling fallback while it is down ---------------------------------
+    def _show_inquiry_count(self, count: int) -> None:
+        self.header.pending_inquiries = count
+        self.tabs.get_tab("inquiries").label = Text.assemble(
+            "5 Inquiries", (f" {count}", "bold magenta") if count else ""
+        )
+
+    # -- the event stream, with a polling fallback while it is down ---------------------------------------
 
     @work(exclusive=True, group="event-stream", exit_on_error=False, description="Following the event stream")
     async def follow_stream(self) -> None:
@@ -98,35 +239,139 @@ class MainScreen(Screen):
             async for item in items:
                 if isinstance(item, StreamEvent):
                     execution = item.execution
-                    if execution is not None:
-                        self.post_message(ExecutionUpdated(execution))
+                    if execution is None:
+                        continue
+                    if item.verb == "delete":
+                        self.post_message(ExecutionsUpdated({}, {execution.id}))
+                    else:
+                        self.post_message(ExecutionsUpdated({execution.id: execution}))
                 elif isinstance(item, StreamConnected):
                     self.post_message(StreamStateChanged("live"))
                 elif isinstance(item, StreamDisconnected):
-                    self.post_message(StreamStateChanged("polling", item.reason))
-                elif isinstance(item, StreamReconnected):
-                    # st2 replays nothing after a reconnect: resync what is on screen over REST.
-                    self.load_executions()
+                    state = "reconnecting" if item.attempt == 1 else "polling"
+                    self.post_message(StreamStateChanged(state, item.reason))
+
+    @on(ExecutionsUpdated)
+    def _executions_updated(self, event: ExecutionsUpdated) -> None:
+        self.executions.apply_updates(event.changed, event.deleted)
+        if any(
+            execution.runner_type == INQUIRY_RUNNER or execution.status == "pending"
+            for execution in event.changed.values()
+        ):
+            self.inquiries.reload()
 
     @on(StreamStateChanged)
-    def show_stream_state(self, event: StreamStateChanged) -> None:
+    def _stream_state(self, event: StreamStateChanged) -> None:
         self.header.stream_state = event.state
-        if event.state == "polling" and self._poll_timer is None:
-            interval = self.app.settings.refresh_interval
-            self._poll_timer = self.set_interval(interval, self.load_executions)
-        elif event.state == "live" and self._poll_timer is not None:
+        if event.state in ("reconnecting", "polling") and self._poll_timer is None:
+            self._poll_timer = self.set_interval(self.app.settings.refresh_interval, self._poll)
+        elif event.state == "live":
+            self._stop_polling()
+            # st2 replays nothing: what changed before the stream (re)opened is read over REST.
+            self.executions.resync()
+            self.inquiries.reload()
+
+    def _stop_polling(self) -> None:
+        if self._poll_timer is not None:
             self._poll_timer.stop()
             self._poll_timer = None
 
+    def _poll(self) -> None:
+        # Dialogs on top: the user is deciding something; do not shift rows under them.
+        if self.app.screen is self:
+            self.executions.resync()
+            self.inquiries.reload()
+
     @on(ApiFailed)
     def report_failure(self, event: ApiFailed) -> None:
-        self.notify(f"{event.what.capitalize()} failed: {event.error}", severity="error", timeout=8)
+        error = event.error
+        detail = error.faultstring if isinstance(error, St2Error) else str(error)
+        status = getattr(error, "status", None)
+        title = f"{event.what} failed" + (f" (HTTP {status})" if status else "")
+        self.notify(detail, title=title, severity="error", timeout=10)
 
-    # -- actions -------------------------------------------------------------------------------------
+    # -- command bar, help, palette -----------------------------------------------------------------------
 
-    def action_refresh(self) -> None:
-        self.load_executions()
+    def action_command_bar(self) -> None:
+        self.query_one(CommandBar).open()
 
-    def action_toggle_utc(self) -> None:
-        table = self.executions.table
-        table.utc = not table.utc
+    @on(CommandBar.Closed)
+    def _command_bar_closed(self) -> None:
+        self.current_pane.focus_main()
+
+    @on(CommandBar.Entered)
+    def run_command(self, event: CommandBar.Entered) -> None:
+        command, argument = event.command, event.argument
+        if command in dict(PANES):
+            self.action_show_pane(command)
+            if argument and command != "inquiries":
+                self.pane(command).apply_filter(argument)
+        elif command == "ctx":
+            self._switch_profile(argument)
+        elif command == "help":
+            self.current_pane.focus_main()
+            self.action_help()
+        elif command == "quit":
+            self.app.exit()
+
+    def _switch_profile(self, name: str) -> None:
+        self.current_pane.focus_main()
+        profiles = self.app.profile_names()
+        if not name:
+            listed = ", ".join(profiles) or "none (add profiles to the config file)"
+            self.notify(f"Profiles: {listed}. Now: {self.app.connection.display_name}.", title=":ctx")
+        elif name not in profiles:
+            listed = ", ".join(profiles) or "none are configured"
+            self.notify(f"No profile {name!r}; profiles: {listed}.", title=":ctx", severity="error")
+        else:
+            self.app.switch_profile(name)
+
+    def action_help(self) -> None:
+        entries = []
+        for active in self.active_bindings.values():
+            binding = active.binding
+            if binding.system or not binding.description:
+                continue
+            group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
+            keys = self.app.get_key_display(binding)
+            entries.append(HelpEntry(group, keys, binding.description, binding.tooltip))
+        # Group by area, the area in focus first (the bindings come focused widget first).
+        order = {group: index for index, group in enumerate(dict.fromkeys(entry.group for entry in entries))}
+        entries.sort(key=lambda entry: order[entry.group])
+        self.app.push_screen(HelpScreen(entries))
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        pane = self.current_pane
+        commands = [
+            PaletteCommand(
+                command.title, command.help, partial(pane.call_later, pane.run_action, command.action)
+            )
+            for command in pane.palette_commands()
+            if pane.allowed(command)
+        ]
+        for number, (name, title) in enumerate(PANES, start=1):
+            if name != self.current_name:
+                commands.append(
+                    PaletteCommand(f"Go to {title}", f"Pane {number}", partial(self.action_show_pane, name))
+                )
+        commands.append(
+            PaletteCommand(
+                "Show times in local time" if self.utc else "Show times in UTC",
+                "Toggle (t)",
+                self.action_toggle_utc,
+            )
+        )
+        commands.append(
+            PaletteCommand(f"Reload {self.current_name}", "Read the pane again (ctrl+r)", self.action_reload)
+        )
+        commands.append(PaletteCommand("Help: keys and commands", "(?)", self.action_help))
+        for profile in self.app.profile_names():
+            if profile != self.app.connection.profile:
+                commands.append(
+                    PaletteCommand(
+                        f"Switch to profile {profile}",
+                        "Sign in there (:ctx)",
+                        partial(self.app.switch_profile, profile),
+                    )
+                )
+        return commands

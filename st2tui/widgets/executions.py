@@ -1,129 +1,848 @@
-"""The executions pane: a live table of executions, newest first."""
+"""The executions pane: a live, filterable, pageable table of executions whose workflows unfold in place."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Literal
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.binding import Binding
 from textual.reactive import reactive
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
-from st2tui.formatting import duration, status_text, timestamp
-from st2tui.models import Execution, Page
+from st2tui import formatting
+from st2tui.api import St2Error
+from st2tui.formatting import count, duration, short_timestamp, status_text
+from st2tui.messages import (
+    ActivityLoaded,
+    ApiFailed,
+    ExecutionChildrenLoaded,
+    ExecutionOpenRequested,
+    ExecutionsCanceled,
+    ExecutionsLoaded,
+    ExecutionsRerun,
+)
+from st2tui.models import Execution
+from st2tui.screens.confirm import ConfirmDialog
+from st2tui.widgets.activity import ActivityStrip
+from st2tui.widgets.execution_query import FILTER_HELP, ExecutionQuery, QueryError, toggle_filter
+from st2tui.widgets.filter_bar import FilterBar
+from st2tui.widgets.pane import Pane, PaneCommand
+from st2tui.widgets.table import Column, RecordTable, TableRow
+
+PAGE_SIZE = 50
+# A poll or resync re-reads what is loaded, up to this many rows (the rest is kept as it was).
+REFRESH_LIMIT = 500
+CHILDREN_PAGE = 100
+ACTIVITY_WINDOW = timedelta(hours=1)
+# The strip counts at most this many executions of the last hour (20 requests); beyond that it is a floor.
+ACTIVITY_LIMIT = 2000
+ACTIVITY_FIELDS = ["id", "status", "start_timestamp"]
+# Large fields the table never shows; leaving them out keeps pages small however big results get.
+LIST_EXCLUDES = ["result", "trigger_instance"]
 
 COLUMNS = (
-    ("status", "Status", 13),
-    ("id", "ID", 10),
-    ("action", "Action", 30),
-    ("user", "User", 10),
-    ("trigger", "Triggered by", 28),
-    ("started", "Started", 19),
-    ("elapsed", "Elapsed", 8),
+    Column("status", "Status", 11),
+    Column("id", "ID", 8),
+    Column("action", "Action", 20, flex=2),
+    Column("task", "Task", 10, drop=2),
+    Column("user", "User", 9, drop=1),
+    Column("trigger", "Triggered by", 18, flex=1, drop=3),
+    Column("started", "Started", 15),
+    Column("elapsed", "Elapsed", 7, justify="right"),
 )
+# Table column -> the API's sort key (elapsed and task cannot be sorted by the server).
+SORT_KEYS = {
+    "started": "timestamp",
+    "status": "status",
+    "action": "action",
+    "user": "user",
+    "trigger": "rule",
+    "id": "id",
+}
+SORT_CYCLE = tuple(SORT_KEYS)
+DEFAULT_SORT = ("started", True)
+
+LoadMode = Literal["replace", "append", "refresh"]
 
 
-class ExecutionsTable(DataTable):
-    """Rows keyed by execution id; updated in place as executions change."""
+@dataclass(frozen=True)
+class VisibleRow:
+    """One line of the tree: `key` is the path of ids from the top row, so an execution shown twice
+    (as a child and, with show-all, on its own) has two distinct rows."""
 
-    utc: reactive[bool] = reactive(False)
+    key: str
+    execution_id: str
+    depth: int
+    guides: str
+    parent_key: str | None
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+
+class ExecutionTree:
+    """What the pane knows: the loaded top rows in server order, children of expanded workflows,
+    which rows are expanded and which executions are marked."""
+
+    def __init__(self) -> None:
+        self.top: list[str] = []
         self.executions: dict[str, Execution] = {}
+        self.children: dict[str, list[str]] = {}
+        self.expanded: set[str] = set()
+        self.loading: set[str] = set()
+        self.marked: dict[str, None] = {}
 
-    def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
-            self.add_column(label, key=key, width=width)
-        # Elapsed time of running executions ticks; finished ones are fixed.
-        self.set_interval(1.0, self._tick)
-
-    def _cells(self, execution: Execution) -> list[object]:
-        return [
-            status_text(execution.status),
-            Text(execution.short_id, style="dim"),
-            execution.action_ref,
-            execution.user,
-            Text(execution.triggered_by, style="dim" if execution.triggered_by == "manual" else "italic"),
-            timestamp(execution.start_timestamp, utc=self.utc),
-            duration(execution.elapsed()),
-        ]
-
-    def show_page(self, page: Page[Execution]) -> None:
-        selected = self._selected_id()
-        self.clear()
+    def reset(self, executions: Iterable[Execution]) -> None:
+        self.top = []
+        self.children.clear()
+        self.expanded.clear()
+        self.loading.clear()
         self.executions = {}
-        for execution in page:
-            self.executions[execution.id] = execution
-            self.add_row(*self._cells(execution), key=execution.id)
-        self._restore_selection(selected)
+        self.extend(executions)
 
-    def upsert(self, execution: Execution) -> None:
-        """Show a new or changed execution; new ones go to the top (newest first)."""
-        if execution.id in self.executions:
+    def extend(self, executions: Iterable[Execution]) -> None:
+        """Append a page (ids already loaded, e.g. shifted down by new executions, are skipped)."""
+        present = set(self.top)
+        for execution in executions:
             self.executions[execution.id] = execution
-            for (key, _, _), value in zip(COLUMNS, self._cells(execution), strict=True):
-                self.update_cell(execution.id, key, value)
-            return
-        selected = self._selected_id()
+            if execution.id not in present:
+                self.top.append(execution.id)
+                present.add(execution.id)
+
+    def refresh_head(self, executions: list[Execution]) -> None:
+        """Replace the first rows with a fresh read of them; rows further down stay."""
+        head = [execution.id for execution in executions]
+        seen = set(head)
+        tail = [eid for eid in self.top[len(head) :] if eid not in seen]
+        for execution in executions:
+            self.executions[execution.id] = execution
+        self.top = head + tail
+
+    def insert_top(self, execution: Execution, *, complete: bool) -> bool:
+        """Place a new execution among the top rows by start time (newest first).
+
+        Returns False when it falls after the last loaded row and more rows wait on the server:
+        paging will bring it in its place.
+        """
         self.executions[execution.id] = execution
-        self.add_row(*self._cells(execution), key=execution.id)
-        # DataTable cannot insert at a position: re-sort by start time (the column sorts as text).
-        self.sort("started", reverse=True)
-        self._restore_selection(selected)
+        started = execution.start_timestamp
+        for index, eid in enumerate(self.top):
+            other = self.executions[eid].start_timestamp
+            if started is None or other is None or started >= other:
+                self.top.insert(index, execution.id)
+                return True
+        if complete:
+            self.top.append(execution.id)
+            return True
+        return False
 
-    def _selected_id(self) -> str | None:
-        if not self.row_count:
-            return None
-        return self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+    def add_child(self, execution: Execution) -> bool:
+        """Record a new child of a workflow whose children are loaded; True when it was new there."""
+        siblings = self.children.get(execution.parent_id or "")
+        self.executions[execution.id] = execution
+        if siblings is None or execution.id in siblings:
+            return False
+        siblings.append(execution.id)
+        siblings.sort(key=lambda eid: self.executions[eid].start_timestamp or formatting.now())
+        return True
 
-    def _restore_selection(self, execution_id: str | None) -> None:
-        if execution_id is not None and execution_id in self.executions:
-            self.move_cursor(row=self.get_row_index(execution_id))
+    def remove(self, execution_id: str) -> None:
+        if execution_id in self.top:
+            self.top.remove(execution_id)
+        for siblings in self.children.values():
+            if execution_id in siblings:
+                siblings.remove(execution_id)
+        self.marked.pop(execution_id, None)
 
-    @property
-    def selected_execution(self) -> Execution | None:
-        execution_id = self._selected_id()
-        return self.executions.get(execution_id) if execution_id else None
+    def is_expandable(self, execution: Execution) -> bool:
+        return bool(execution.children) or execution.is_workflow
 
-    def _tick(self) -> None:
-        now = datetime.now(timezone.utc)
-        for execution in self.executions.values():
-            if not execution.is_terminal and execution.start_timestamp is not None:
-                self.update_cell(execution.id, "elapsed", duration(execution.elapsed(now)))
+    def flatten(self, include_top: Callable[[Execution], bool]) -> list[VisibleRow]:
+        rows: list[VisibleRow] = []
 
-    def watch_utc(self) -> None:
-        for execution in self.executions.values():
-            self.update_cell(execution.id, "started", timestamp(execution.start_timestamp, utc=self.utc))
+        def walk(eid: str, key: str, depth: int, lead: str, last: bool, parent_key: str | None) -> None:
+            guides = "" if depth == 0 else lead + ("└─" if last else "├─")
+            rows.append(VisibleRow(key, eid, depth, guides, parent_key))
+            if key not in self.expanded:
+                return
+            kids = [kid for kid in self.children.get(eid, []) if kid in self.executions]
+            below = "" if depth == 0 else lead + ("  " if last else "│ ")
+            for position, kid in enumerate(kids):
+                walk(kid, f"{key}/{kid}", depth + 1, below, position == len(kids) - 1, key)
+
+        for eid in self.top:
+            execution = self.executions.get(eid)
+            if execution is not None and include_top(execution):
+                walk(eid, eid, 0, "", True, None)
+        return rows
 
 
-class ExecutionsPane(Vertical):
-    """Executions table with the paging summary above it."""
+class ExecutionsTable(RecordTable):
+    """The executions, one row each; workflows unfold into their children in place."""
 
-    total: reactive[int | None] = reactive(None)
+    BINDINGS = [
+        Binding("enter", "activate", "Open", id="executions.open", tooltip="Open the execution screen")
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(COLUMNS, id=id)
+
+
+class ExecutionsPane(Pane):
+    """Executions, newest first, live from the stream; `/` filters on the server."""
+
+    BINDING_GROUP_TITLE = "Executions"
+    MUTATING_ACTIONS = frozenset({"cancel", "rerun"})
+
+    BINDINGS = [
+        Binding(
+            "right,l",
+            "expand",
+            "Expand",
+            key_display="→",
+            id="executions.expand",
+            tooltip="Unfold a workflow into its children",
+        ),
+        Binding(
+            "left,h",
+            "collapse",
+            "Collapse",
+            show=False,
+            key_display="←",
+            id="executions.collapse",
+            tooltip="Fold a workflow up, or go to the parent row",
+        ),
+        Binding("space", "mark", "Mark", id="executions.mark", tooltip="Mark the row for cancel or re-run"),
+        Binding(
+            "c",
+            "cancel",
+            "Cancel",
+            id="executions.cancel",
+            tooltip="Cancel the marked (or selected) executions",
+        ),
+        Binding(
+            "R",
+            "rerun",
+            "Re-run",
+            id="executions.rerun",
+            tooltip="Re-run the marked (or selected) executions",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="executions.filter",
+            tooltip=f"Filter on the server: {FILTER_HELP}",
+        ),
+        Binding("f", "failures", "Failures", id="executions.failures", tooltip="Show only failed executions"),
+        Binding(
+            "a",
+            "show_all",
+            "All/top",
+            show=False,
+            id="executions.all",
+            tooltip="Show child executions too, or top-level only",
+        ),
+        Binding("s", "sort", "Sort", id="executions.sort", tooltip="Sort by the next column"),
+        Binding(
+            "S", "reverse", "Reverse", show=False, id="executions.reverse", tooltip="Reverse the sort order"
+        ),
+        Binding("U", "unmark", "Unmark all", show=False, id="executions.unmark", tooltip="Clear all marks"),
+    ]
+
+    utc: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.listing = ExecutionTree()
+        self.query_text = ""
+        self.filter_query = ExecutionQuery()
+        self.top_level_only = True
+        self.sort = DEFAULT_SORT
+        self.total: int | None = None
+        self.loaded = False
+        self.loading_more = False
+        self.new_unsorted = 0
+        self._generation = 0
+        self._visible: dict[str, VisibleRow] = {}
+        self._rows_for: dict[str, list[str]] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static("Executions", id="executions-summary", classes="pane-title")
+        yield Static("Executions", id="executions-summary", classes="pane-summary")
+        yield ActivityStrip(id="activity")
+        yield FilterBar("status:failed action:core.local user:alice since:1h words…", id="executions-filter")
         yield ExecutionsTable(id="executions-table")
 
     @property
     def table(self) -> ExecutionsTable:
         return self.query_one(ExecutionsTable)
 
-    def show_page(self, page: Page[Execution]) -> None:
-        self.table.show_page(page)
-        self.total = page.total
+    @property
+    def activity(self) -> ActivityStrip:
+        return self.query_one(ActivityStrip)
+
+    def on_mount(self) -> None:
+        self.table.empty_text = "Loading executions…"
+        self.table.show_sort(*self.sort)
+        # Elapsed time of running executions ticks; finished ones are fixed.
+        self.set_interval(1.0, self._tick)
+
+    def focus_main(self) -> None:
+        self.table.focus()
+
+    # -- what is selected --------------------------------------------------------------------------------
+
+    @property
+    def visible_rows(self) -> list[VisibleRow]:
+        """The rows in the order shown."""
+        return list(self._visible.values())
+
+    @property
+    def selected_row(self) -> VisibleRow | None:
+        key = self.table.cursor_key
+        return self._visible.get(key) if key else None
+
+    @property
+    def selected_execution(self) -> Execution | None:
+        row = self.selected_row
+        return self.listing.executions.get(row.execution_id) if row else None
+
+    def _targets(self) -> list[Execution]:
+        """The marked executions, else the selected one."""
+        if self.listing.marked:
+            return [
+                self.listing.executions[eid] for eid in self.listing.marked if eid in self.listing.executions
+            ]
+        selected = self.selected_execution
+        return [selected] if selected else []
+
+    # -- loading -----------------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the executions again from the first page (new filter, sort or a manual reload)."""
+        self._generation += 1
+        self.loaded = True
+        self.new_unsorted = 0
+        self.loading_more = False
+        self.workers.cancel_group(self, "executions-more")
+        self.table.empty_text = "Loading executions…"
+        self.load_page("replace")
+        self.load_activity()
+
+    def resync(self) -> None:
+        """Re-read what is on screen (polling, or after the stream came back)."""
+        if not self.loaded:
+            return
+        self.load_page("refresh")
+        self.load_activity()
+        for execution_id in {key.rsplit("/", 1)[-1] for key in self.listing.expanded}:
+            self._fetch_children(execution_id)
+
+    def _list_params(self) -> dict[str, object]:
+        params: dict[str, object] = dict(self.filter_query.api_params(now=formatting.now(), utc=self.utc))
+        if self.top_level_only and not self.filter_query.has_parent_filter:
+            params["parent"] = "null"
+        column, reverse = self.sort
+        if column == "started":
+            # sort_desc/sort_asc: st2 otherwise orders a `since` (timestamp_gt) query oldest first.
+            params["sort_desc" if reverse else "sort_asc"] = True
+        else:
+            params["sort"] = ("-" if reverse else "") + SORT_KEYS[column]
+        params["exclude_attributes"] = LIST_EXCLUDES
+        return params
+
+    def load_page(self, mode: LoadMode) -> None:
+        # Paging has a group of its own: a poll re-reading the first rows must not cancel it.
+        group = "executions-more" if mode == "append" else "executions-list"
+        self.run_worker(
+            self._load_page(mode, self._generation),
+            group=group,
+            exclusive=True,
+            exit_on_error=False,
+            description="Loading executions",
+        )
+
+    async def _load_page(self, mode: LoadMode, generation: int) -> None:
+        loaded = len(self.listing.top)
+        if mode == "append":
+            offset, limit = loaded, PAGE_SIZE
+        elif mode == "refresh":
+            offset, limit = 0, max(PAGE_SIZE, min(loaded, REFRESH_LIMIT))
+        else:
+            offset, limit = 0, PAGE_SIZE
+        try:
+            page = await self.app.client.executions.list(
+                limit=limit, offset=offset or None, **self._list_params()
+            )
+        except St2Error as exc:
+            self.loading_more = False
+            self.post_message(ApiFailed("Loading executions", exc))
+            return
+        self.post_message(ExecutionsLoaded(page, generation, mode))
+
+    @work(exclusive=True, group="executions-activity", exit_on_error=False, description="Counting activity")
+    async def load_activity(self) -> None:
+        since = formatting.now() - ACTIVITY_WINDOW
+        found: list[Execution] = []
+        try:
+            while len(found) < ACTIVITY_LIMIT:
+                page = await self.app.client.executions.list(
+                    parent="null",
+                    timestamp_gt=since,
+                    include_attributes=ACTIVITY_FIELDS,
+                    limit=CHILDREN_PAGE,
+                    offset=len(found) or None,
+                )
+                found += page.items
+                if not page.items or not page.has_more:
+                    break
+        except St2Error as exc:
+            self.post_message(ApiFailed("Counting the last hour's executions", exc))
+            return
+        self.post_message(ActivityLoaded(found))
+
+    @on(ActivityLoaded)
+    def _show_activity(self, event: ActivityLoaded) -> None:
+        event.stop()
+        self.activity.reset(event.executions)
+
+    def _fetch_children(self, parent_id: str) -> None:
+        # One exclusive group per workflow: unfolding another workflow must not cancel this one.
+        self.listing.loading.add(parent_id)
+        self.run_worker(
+            self._load_children(parent_id),
+            group=f"execution-children:{parent_id}",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"Loading the children of {parent_id}",
+        )
+
+    async def _load_children(self, parent_id: str) -> None:
+        children: list[Execution] = []
+        try:
+            while True:
+                page = await self.app.client.executions.list(
+                    parent=parent_id,
+                    sort_asc=True,
+                    limit=CHILDREN_PAGE,
+                    offset=len(children) or None,
+                    exclude_attributes=LIST_EXCLUDES,
+                )
+                children += page.items
+                if not page.items or not page.has_more:
+                    break
+        except St2Error as exc:
+            self.post_message(ApiFailed("Loading child executions", exc))
+            self.post_message(ExecutionChildrenLoaded(parent_id, None))
+            return
+        self.post_message(ExecutionChildrenLoaded(parent_id, children))
+
+    @on(ExecutionsLoaded)
+    def _show_page(self, event: ExecutionsLoaded) -> None:
+        event.stop()
+        if event.mode == "append":
+            self.loading_more = False
+        if event.generation != self._generation:
+            return  # an answer to a filter or sort that was replaced since
+        page = event.page
+        if event.mode == "append":
+            self.listing.extend(page.items)
+        elif event.mode == "refresh":
+            self.listing.refresh_head(page.items)
+            self.activity.record(page.items)
+        else:
+            listed = {execution.id for execution in page}
+            # A reload keeps what was unfolded when it is still listed, and reads its children again.
+            expanded = {key for key in self.listing.expanded if key.split("/", 1)[0] in listed}
+            self.listing.reset(page.items)
+            self.listing.expanded = expanded
+            for execution_id in {key.rsplit("/", 1)[-1] for key in expanded}:
+                self._fetch_children(execution_id)
+        if page.total is not None:
+            self.total = page.total
+        filtered = bool(self.filter_query.source) or not self.top_level_only
+        self.table.empty_text = "No executions match this filter." if filtered else "No executions yet."
+        self._rebuild()
+
+    @on(ExecutionChildrenLoaded)
+    def _show_children(self, event: ExecutionChildrenLoaded) -> None:
+        event.stop()
+        self.listing.loading.discard(event.parent_id)
+        if event.children is None:
+            # The load failed (already reported): fold the rows back up.
+            self.listing.expanded = {
+                key for key in self.listing.expanded if not key.endswith(event.parent_id)
+            }
+        else:
+            for child in event.children:
+                self.listing.executions[child.id] = child
+            self.listing.children[event.parent_id] = [child.id for child in event.children]
+        self._rebuild()
+
+    # -- live updates ------------------------------------------------------------------------------------
+
+    def apply_updates(self, changed: dict[str, Execution], deleted: set[str]) -> None:
+        """Apply a burst of stream (or poll) changes; the table is rebuilt at most once."""
+        if not self.loaded:
+            return
+        now = formatting.now()
+        structural = False
+        touched: list[str] = []
+        for execution in changed.values():
+            if execution.id in self.listing.executions:
+                self.listing.executions[execution.id] = execution
+                touched.append(execution.id)
+                structural |= self.listing.add_child(execution)
+                continue
+            if execution.parent_id and self.listing.add_child(execution):
+                structural = True
+            if self._belongs_on_top(execution, now):
+                if self.sort != DEFAULT_SORT:
+                    # Another order: a new row has no sure place among the loaded ones; say so instead.
+                    self.new_unsorted += 1
+                elif self.listing.insert_top(execution, complete=self._complete):
+                    structural = True
+                    if self.total is not None:
+                        self.total += 1
+        for execution_id in deleted:
+            if execution_id in self.listing.executions:
+                self.listing.remove(execution_id)
+                structural = True
+        if structural:
+            self._rebuild()
+        else:
+            for execution_id in touched:
+                self._redraw(execution_id)
+            self._update_summary()
+        self.activity.record(changed.values())
+
+    @property
+    def _complete(self) -> bool:
+        """True when every listed execution is loaded (nothing further down on the server)."""
+        return self.total is not None and len(self.listing.top) >= self.total
+
+    def _belongs_on_top(self, execution: Execution, now: datetime) -> bool:
+        if execution.parent_id and self.top_level_only and not self.filter_query.has_parent_filter:
+            return False
+        return self.filter_query.matches(execution, now=now, utc=self.utc)
+
+    def _tick(self) -> None:
+        for execution_id in list(self._rows_for):
+            execution = self.listing.executions.get(execution_id)
+            if execution is not None and not execution.is_terminal and execution.start_timestamp is not None:
+                self._redraw(execution_id)
+
+    # -- drawing -----------------------------------------------------------------------------------------
+
+    def _rebuild(self) -> None:
+        rows = self.listing.flatten(self.filter_query.matches_words)
+        self._visible = {row.key: row for row in rows}
+        self._rows_for = {}
+        for row in rows:
+            self._rows_for.setdefault(row.execution_id, []).append(row.key)
+        self.table.set_rows([self._table_row(row) for row in rows])
         self._update_summary()
 
-    def upsert(self, execution: Execution, *, is_new: bool) -> None:
-        self.table.upsert(execution)
-        if is_new and self.total is not None:
-            self.total += 1
-        self._update_summary()
+    def _redraw(self, execution_id: str) -> None:
+        for key in self._rows_for.get(execution_id, ()):
+            self.table.update_row(self._table_row(self._visible[key]))
+
+    def _table_row(self, row: VisibleRow) -> TableRow:
+        execution = self.listing.executions[row.execution_id]
+        if execution.id in self.listing.loading:
+            marker = "… "
+        elif self.listing.is_expandable(execution):
+            marker = "▾ " if row.key in self.listing.expanded else "▸ "
+        else:
+            marker = "  " if row.depth == 0 else "─ "
+        action = Text.assemble((row.guides, "dim"), (marker, "bold"), execution.action_ref)
+        trigger = execution.triggered_by
+        cells = [
+            status_text(execution.status),
+            Text(execution.short_id, style="dim"),
+            action,
+            execution.task_name or "",
+            execution.user,
+            Text(trigger, style="dim" if trigger == "manual" else ""),
+            short_timestamp(execution.start_timestamp, utc=self.utc),
+            duration(execution.elapsed(formatting.now())),
+        ]
+        return TableRow(row.key, cells, marked=execution.id in self.listing.marked)
 
     def _update_summary(self) -> None:
-        shown = self.table.row_count
+        shown = len(self.listing.top)
         total = self.total if self.total is not None else shown
-        span = f"1-{shown}" if shown else "0"
-        self.query_one("#executions-summary", Static).update(f"Executions  {span} of {total:,}")
+        parts = [
+            "top-level" if self.top_level_only else "all executions",
+            f"1-{count(shown)} of {count(total)}" if shown else f"0 of {count(total)}",
+        ]
+        if self.filter_query.words:
+            matching = sum(1 for row in self._visible.values() if row.depth == 0)
+            parts.append(f"{matching} loaded match “{' '.join(self.filter_query.words)}”")
+        column, reverse = self.sort
+        parts.append(f"by {column} {'▼' if reverse else '▲'}")
+        parts.append("UTC" if self.utc else "local time")
+        if self.listing.marked:
+            parts.append(f"{len(self.listing.marked)} marked")
+        if self.new_unsorted:
+            parts.append(f"{self.new_unsorted} new: ctrl+r")
+        self.query_one("#executions-summary", Static).update(Text(" · ".join(parts)))
+        self.border_title = "Executions" + (
+            f"  {self.filter_query.source}" if self.filter_query.source else ""
+        )
+
+    def watch_utc(self) -> None:
+        label = "Started UTC" if self.utc else "Started"
+        self.table.set_columns([replace(c, label=label) if c.key == "started" else c for c in COLUMNS])
+        self._rebuild()
+
+    # -- filter and sort ---------------------------------------------------------------------------------
+
+    def apply_filter(self, text: str) -> bool:
+        """Use `text` as the filter (server-side words reload); False and a notice when it is wrong."""
+        try:
+            query = ExecutionQuery.parse(text, now=formatting.now(), utc=self.utc)
+        except QueryError as exc:
+            self.notify(str(exc), title="Filter", severity="error")
+            return False
+        only_words_changed = (
+            query.filters == self.filter_query.filters
+            and query.paths == self.filter_query.paths
+            and (query.since, query.until) == (self.filter_query.since, self.filter_query.until)
+        )
+        self.query_text, self.filter_query = text, query
+        self.query_one(FilterBar).set_applied(text)
+        if only_words_changed and self.loaded:
+            self._rebuild()
+        else:
+            self.reload()
+        return True
+
+    def action_filter(self) -> None:
+        self.query_one(FilterBar).open()
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        if self.apply_filter(event.value):
+            self.table.focus()
+
+    @on(FilterBar.Closed)
+    def _filter_closed(self, event: FilterBar.Closed) -> None:
+        event.stop()
+        self.table.focus()
+
+    def action_failures(self) -> None:
+        self.apply_filter(toggle_filter(self.query_text, "status", "failed"))
+
+    def action_show_all(self) -> None:
+        self.top_level_only = not self.top_level_only
+        self.reload()
+
+    def _sort_by(self, column: str, reverse: bool) -> None:
+        self.sort = (column, reverse)
+        self.table.show_sort(column, reverse)
+        self.reload()
+
+    def action_sort(self) -> None:
+        column, _ = self.sort
+        following = SORT_CYCLE[(SORT_CYCLE.index(column) + 1) % len(SORT_CYCLE)]
+        self._sort_by(following, following == "started")
+
+    def action_reverse(self) -> None:
+        column, reverse = self.sort
+        self._sort_by(column, not reverse)
+
+    @on(RecordTable.HeaderClicked)
+    def _header_clicked(self, event: RecordTable.HeaderClicked) -> None:
+        event.stop()
+        if event.column not in SORT_KEYS:
+            self.notify(f"The server cannot sort by {event.column}.", severity="warning")
+            return
+        column, reverse = self.sort
+        self._sort_by(event.column, not reverse if column == event.column else event.column == "started")
+
+    @on(RecordTable.NearEnd)
+    def _near_end(self, event: RecordTable.NearEnd) -> None:
+        event.stop()
+        if (
+            self.loaded
+            and not self.loading_more
+            and self.total is not None
+            and len(self.listing.top) < self.total
+        ):
+            self.loading_more = True
+            self.load_page("append")
+
+    @on(RecordTable.CursorMoved)
+    def _cursor_moved(self, event: RecordTable.CursorMoved) -> None:
+        event.stop()
+        self.screen.refresh_bindings()
+
+    # -- tree --------------------------------------------------------------------------------------------
+
+    def action_expand(self) -> None:
+        row, execution = self.selected_row, self.selected_execution
+        if row is None or execution is None or not self.listing.is_expandable(execution):
+            return
+        if row.key in self.listing.expanded:
+            self.table.action_cursor_down()
+            return
+        self.listing.expanded.add(row.key)
+        if execution.id not in self.listing.children:
+            self._fetch_children(execution.id)
+        self._rebuild()
+
+    def action_collapse(self) -> None:
+        row = self.selected_row
+        if row is None:
+            return
+        if row.key in self.listing.expanded:
+            self.listing.expanded.discard(row.key)
+            self._rebuild()
+        elif row.parent_key is not None:
+            self.table.move_to(row.parent_key)
+
+    # -- marks and actions -------------------------------------------------------------------------------
+
+    def action_mark(self) -> None:
+        execution = self.selected_execution
+        if execution is None:
+            return
+        if execution.id in self.listing.marked:
+            del self.listing.marked[execution.id]
+        else:
+            self.listing.marked[execution.id] = None
+        self._redraw(execution.id)
+        self._update_summary()
+        self.table.action_cursor_down()
+
+    def action_unmark(self) -> None:
+        marked = list(self.listing.marked)
+        self.listing.marked.clear()
+        for execution_id in marked:
+            self._redraw(execution_id)
+        self._update_summary()
+
+    def action_open(self) -> None:
+        execution = self.selected_execution
+        if execution is not None:
+            self.post_message(ExecutionOpenRequested(execution.id))
+
+    @on(RecordTable.RowActivated)
+    def _row_activated(self, event: RecordTable.RowActivated) -> None:
+        event.stop()
+        self.action_open()
+
+    @staticmethod
+    def _listing(executions: list[Execution]) -> str:
+        lines = [f"  {e.short_id}  {e.action_ref}  ({e.status})" for e in executions[:8]]
+        if len(executions) > 8:
+            lines.append(f"  … and {len(executions) - 8} more")
+        return "\n".join(lines)
+
+    def action_cancel(self) -> None:
+        targets = [execution for execution in self._targets() if execution.is_cancelable]
+        if not targets:
+            self.notify("Nothing to cancel: the chosen executions have finished.", severity="warning")
+            return
+        noun = "execution" if len(targets) == 1 else f"{len(targets)} executions"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.cancel_executions([execution.id for execution in targets])
+
+        self.app.push_screen(
+            ConfirmDialog(f"Cancel {noun}?", self._listing(targets), confirm_label="Cancel them"), answered
+        )
+
+    def action_rerun(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        noun = "execution" if len(targets) == 1 else f"{len(targets)} executions"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.rerun_executions([execution.id for execution in targets])
+
+        body = self._listing(targets) + "\n\nEach runs again with its original parameters."
+        self.app.push_screen(ConfirmDialog(f"Re-run {noun}?", body, confirm_label="Re-run"), answered)
+
+    @work(exclusive=True, group="executions-control", exit_on_error=False, description="Canceling executions")
+    async def cancel_executions(self, execution_ids: list[str]) -> None:
+        canceled, failed = [], {}
+        for execution_id in execution_ids:
+            try:
+                await self.app.client.executions.cancel(execution_id)
+            except St2Error as exc:
+                failed[execution_id] = exc
+            else:
+                canceled.append(execution_id)
+        self.post_message(ExecutionsCanceled(canceled, failed))
+
+    @work(
+        exclusive=True, group="executions-control", exit_on_error=False, description="Re-running executions"
+    )
+    async def rerun_executions(self, execution_ids: list[str]) -> None:
+        started, failed = [], {}
+        for execution_id in execution_ids:
+            try:
+                started.append(await self.app.client.executions.rerun(execution_id))
+            except St2Error as exc:
+                failed[execution_id] = exc
+        self.post_message(ExecutionsRerun(started, failed))
+
+    def _report(self, verb: str, done: int, failed: dict[str, Exception]) -> None:
+        if done:
+            self.notify(f"{verb} {done} execution{'s' if done != 1 else ''}.")
+        for execution_id, error in failed.items():
+            reason = getattr(error, "faultstring", str(error))
+            self.notify(
+                f"{execution_id[-8:]}: {reason}", title=f"{verb} failed", severity="error", timeout=10
+            )
+        self.action_unmark()
+
+    @on(ExecutionsCanceled)
+    def _canceled(self, event: ExecutionsCanceled) -> None:
+        event.stop()
+        self._report("Canceled", len(event.canceled), event.failed)
+
+    @on(ExecutionsRerun)
+    def _rerun(self, event: ExecutionsRerun) -> None:
+        event.stop()
+        self._report("Re-ran", len(event.started), event.failed)
+        self.apply_updates({execution.id: execution for execution in event.started}, set())
+
+    # -- palette -----------------------------------------------------------------------------------------
+
+    def palette_commands(self) -> Iterable[PaneCommand]:
+        execution = self.selected_execution
+        if execution is not None:
+            label = f"{execution.short_id} ({execution.action_ref})"
+            yield PaneCommand(f"Open execution {label}", "Output, workflow tree and result", "open")
+            if self.listing.is_expandable(execution):
+                yield PaneCommand(f"Expand workflow {label}", "Show its child executions in place", "expand")
+        marked = len(self.listing.marked)
+        if marked:
+            yield PaneCommand(f"Cancel {marked} marked executions", "After one confirmation", "cancel")
+            yield PaneCommand(f"Re-run {marked} marked executions", "After one confirmation", "rerun")
+            yield PaneCommand("Unmark all executions", "Clear the marks", "unmark")
+        elif execution is not None:
+            if execution.is_cancelable:
+                yield PaneCommand(f"Cancel execution {label}", "After a confirmation", "cancel")
+            yield PaneCommand(f"Re-run execution {label}", "With its original parameters", "rerun")
+        failures = "status:failed" in self.query_text.split()
+        yield PaneCommand(
+            "Show all statuses" if failures else "Show only failed executions",
+            "Toggle the failures filter",
+            "failures",
+        )
+        yield PaneCommand(
+            "Show child executions too" if self.top_level_only else "Show top-level executions only",
+            "Toggle between top-level and all executions",
+            "show_all",
+        )
+        yield PaneCommand("Filter executions…", FILTER_HELP, "filter")

@@ -1,8 +1,7 @@
-"""The app header: where and who (server, user, auth, version), stream state, role, read-only."""
+"""The app header: where and who (server, user, version, role) on the left; on the right whether what
+is shown is live, how many inquiries wait, and READ-ONLY."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -22,33 +21,46 @@ class StatusHeader(Static):
 
     server: reactive[str] = reactive("")
     user: reactive[str] = reactive("")
-    auth_method: reactive[str] = reactive("")
-    token_expiry: reactive[datetime | None] = reactive(None)
     version: reactive[str] = reactive("")
     role: reactive[str] = reactive("")
     stream_state: reactive[str] = reactive("connecting")
+    pending_inquiries: reactive[int] = reactive(0)
     readonly: reactive[bool] = reactive(False)
     insecure: reactive[bool] = reactive(False)
 
-    def render(self) -> Text:
-        text = Text()
+    def _identity(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
         text.append(" st2tui ", style="bold reverse")
-        text.append(f"  {self.server}", style="bold")
+        text.append(f" {self.server}", style="bold")
         if self.version:
             text.append(f"  st2 {self.version}", style="dim")
         if self.user:
             text.append(f"  {self.user}", style="bold cyan")
-            detail = self.auth_method
-            if self.token_expiry is not None:
-                detail += f", expires {self.token_expiry.astimezone().strftime('%H:%M')}"
-            if detail:
-                text.append(f" ({detail})", style="dim")
-        if self.role:
-            text.append(f"  role {self.role}", style="dim")
-        label, style = STREAM_STATES.get(self.stream_state, (self.stream_state, ""))
-        text.append(f"  {label}", style=style)
-        if self.readonly:
-            text.append("  READ-ONLY ", style="bold black on yellow")
-        if self.insecure:
-            text.append("  TLS NOT VERIFIED ", style="bold white on red")
+            if self.role:
+                text.append(f" ({self.role})", style="cyan")
         return text
+
+    def _state(self) -> Text:
+        text = Text(no_wrap=True)
+        if self.pending_inquiries:
+            noun = "inquiry" if self.pending_inquiries == 1 else "inquiries"
+            text.append(f" ? {self.pending_inquiries} {noun} ", style="bold black on magenta")
+            text.append(" ")
+        label, style = STREAM_STATES.get(self.stream_state, (self.stream_state, ""))
+        text.append(label, style=style)
+        if self.readonly:
+            text.append("  ")
+            text.append(" READ-ONLY ", style="bold black on yellow")
+        if self.insecure:
+            text.append("  ")
+            text.append(" TLS NOT VERIFIED ", style="bold white on red")
+        text.append(" ")
+        return text
+
+    def render(self) -> Text:
+        right = self._state()
+        left = self._identity()
+        # The state on the right always shows in full; the identity gives way on a narrow terminal.
+        room = max(self.size.width - right.cell_len - 1, 0)
+        left.truncate(room, overflow="ellipsis", pad=True)
+        return Text.assemble(left, " ", right)

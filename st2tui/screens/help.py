@@ -1,0 +1,71 @@
+"""`?`: the keys that work where the user is, generated from the live bindings, plus the `:` commands
+and the filter grammar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Label, Static
+
+from st2tui.widgets.command_bar import COMMANDS
+from st2tui.widgets.execution_query import FILTER_HELP
+
+
+@dataclass(frozen=True)
+class HelpEntry:
+    group: str
+    keys: str
+    description: str
+    tooltip: str
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable sheet of keys by area; any of escape, q or ? closes it."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+    ]
+
+    def __init__(self, entries: list[HelpEntry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="help-dialog"):
+            yield Label("Keys that work here", classes="dialog-title")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(self._sheet(), id="help-sheet")
+            yield Static(
+                "escape closes · keys can be remapped in settings.keybindings", classes="dialog-note"
+            )
+
+    def _sheet(self) -> Group:
+        parts: list[object] = []
+        groups: dict[str, list[HelpEntry]] = {}
+        for entry in self.entries:
+            groups.setdefault(entry.group, []).append(entry)
+        for group, entries in groups.items():
+            table = Table(box=None, show_header=False, pad_edge=False, expand=True, title_justify="left")
+            table.add_column(style="bold cyan", no_wrap=True, min_width=12)
+            table.add_column(no_wrap=True, min_width=16)
+            table.add_column(style="dim", ratio=1)
+            for entry in entries:
+                table.add_row(entry.keys, entry.description, entry.tooltip)
+            parts += [Text(group, style="bold underline"), table, Text("")]
+        commands = Table(box=None, show_header=False, pad_edge=False, expand=True)
+        commands.add_column(style="bold cyan", no_wrap=True, min_width=12)
+        commands.add_column(no_wrap=True, min_width=16)
+        commands.add_column(style="dim", ratio=1)
+        for command in COMMANDS:
+            names = " ".join(f":{name}" for name in (command.aliases[0], command.name))
+            commands.add_row(names, command.argument, command.help)
+        parts += [Text("Command bar (:)", style="bold underline"), commands, Text("")]
+        parts += [Text("Executions filter (/)", style="bold underline"), Text(FILTER_HELP, style="dim")]
+        return Group(*parts)

@@ -1,0 +1,99 @@
+"""The `:` command bar (k9s style): `:ex status:failed`, `:kv deploy`, `:ctx prod`, `:q`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label
+
+
+@dataclass(frozen=True)
+class BarCommand:
+    name: str
+    aliases: tuple[str, ...]
+    argument: str
+    help: str
+
+
+COMMANDS = (
+    BarCommand("executions", ("ex", "exec"), "[filter]", "Executions, optionally filtered (status:failed …)"),
+    BarCommand("actions", ("ac", "act"), "[words]", "Actions, optionally filtered"),
+    BarCommand("rules", ("ru", "rule"), "[filter]", "Rules, optionally filtered (pack:x enabled:false)"),
+    BarCommand("keys", ("kv", "key"), "[prefix]", "Key-value pairs, optionally by name prefix"),
+    BarCommand("inquiries", ("inq", "inquiry"), "", "Pending inquiries"),
+    BarCommand(
+        "ctx", ("context", "profile"), "<profile>", "Switch to another profile (StackStorm installation)"
+    ),
+    BarCommand("help", ("h",), "", "Keys and commands"),
+    BarCommand("quit", ("q", "q!"), "", "Leave st2tui"),
+)
+ALIASES = {alias: command.name for command in COMMANDS for alias in (command.name, *command.aliases)}
+
+
+class CommandBar(Horizontal):
+    """Hidden until `:`; enter runs the command, escape closes it."""
+
+    BINDINGS = [Binding("escape", "close", "Close", id="command-bar.close", tooltip="Close the command bar")]
+
+    class Entered(Message):
+        """A known command (its full name) with the rest of the line as its argument."""
+
+        def __init__(self, command: str, argument: str) -> None:
+            super().__init__()
+            self.command = command
+            self.argument = argument
+
+    class Closed(Message):
+        """The bar closed without a command."""
+
+    def compose(self) -> ComposeResult:
+        yield Label(":", id="command-prompt")
+        suggestions = [
+            f"{alias} " if command.argument else alias
+            for command in COMMANDS
+            for alias in (command.name, *command.aliases)
+        ]
+        yield Input(
+            placeholder="ex [filter] · ac · ru · kv [prefix] · inq · ctx <profile> · help · q",
+            suggester=SuggestFromList(sorted(suggestions, key=len)),
+            id="command-input",
+        )
+
+    def on_mount(self) -> None:
+        self.display = False
+
+    def open(self, text: str = "") -> None:
+        entry = self.query_one(Input)
+        entry.value = text
+        self.display = True
+        entry.focus()
+        entry.cursor_position = len(text)
+
+    def close(self) -> None:
+        self.query_one(Input).value = ""
+        self.display = False
+
+    def action_close(self) -> None:
+        self.close()
+        self.post_message(self.Closed())
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        word, _, argument = event.value.strip().lstrip(":").partition(" ")
+        if not word:
+            self.action_close()
+            return
+        command = ALIASES.get(word.lower())
+        if command is None:
+            known = ", ".join(f":{c.aliases[0]}" for c in COMMANDS)
+            self.notify(f"Unknown command :{word}. Try {known}.", title="Command", severity="error")
+            return
+        self.close()
+        self.post_message(self.Entered(command, argument.strip()))

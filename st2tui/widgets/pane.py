@@ -1,0 +1,45 @@
+"""What every main-screen pane shares: read-only filtering of bindings and palette commands."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual.containers import Vertical
+
+
+@dataclass(frozen=True)
+class PaneCommand:
+    """A command-palette entry offered by a pane for its current selection; `action` runs on the pane."""
+
+    title: str
+    help: str
+    action: str
+
+
+class Pane(Vertical):
+    """A main-screen pane. `MUTATING_ACTIONS` name the actions that change anything on the server:
+    in read-only mode their bindings vanish (footer, help, palette) and their keys do nothing."""
+
+    MUTATING_ACTIONS: ClassVar[frozenset[str]] = frozenset()
+
+    @property
+    def readonly(self) -> bool:
+        return bool(self.app.settings.readonly)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MUTATING_ACTIONS and self.readonly:
+            return False
+        return True
+
+    def allowed(self, command: PaneCommand) -> bool:
+        return self.check_action(command.action, ()) is not False
+
+    def back(self) -> bool:
+        """Close an open detail view; False when none was open (the screen then goes back a pane)."""
+        return False
+
+    def palette_commands(self) -> Iterable[PaneCommand]:
+        """Commands for the palette, given what is selected; panes add theirs."""
+        return ()

@@ -72,7 +72,27 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
         help="allow binding a non-loopback address (the demo is not hardened)",
     )
     parser.add_argument("--no-timers", action="store_true", help="do not fire interval-timer rules")
+    parser.add_argument(
+        "--users",
+        metavar="FILE",
+        help="YAML file mapping user names to passwords (default: st2admin / Ch@ngeMe)",
+    )
     return parser
+
+
+def load_users(path: str) -> dict[str, str]:
+    """`{user: password}` from a small YAML file; raises ValueError with a message for the user."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+    if not isinstance(doc, dict) or not doc:
+        raise ValueError(f"{path} must map user names to passwords, e.g. 'st2admin: Ch@ngeMe'")
+    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in doc.items()):
+        raise ValueError(f"{path}: every user name and password must be a non-empty string")
+    return doc
 
 
 def run_demo_server(argv: list[str]) -> int:
@@ -86,9 +106,14 @@ def run_demo_server(argv: list[str]) -> int:
         return 2
     from st2tui.demo.server import DemoServer, serve_forever
 
+    try:
+        users = load_users(args.users) if args.users else None
+    except ValueError as exc:
+        print(f"st2tui demo-server: {exc}", file=sys.stderr)
+        return 2
     db = Path(args.db) if args.db else default_demo_db()
     db.parent.mkdir(parents=True, exist_ok=True)
-    server = DemoServer(db, timers=not args.no_timers)
+    server = DemoServer(db, users=users, timers=not args.no_timers)
     user, password = next(iter(server.users.items()))
 
     def announce(port: int) -> None:

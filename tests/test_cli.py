@@ -50,6 +50,14 @@ def test_demo_server_refuses_a_non_loopback_address():
     assert "not a loopback address" in result.stderr
 
 
+def test_demo_server_refuses_a_users_file_without_passwords(tmp_path):
+    users = tmp_path / "users.yaml"
+    users.write_text("- alice\n- bob\n")
+    result = run("demo-server", "--port", "0", "--users", str(users))
+    assert result.returncode == 2
+    assert "must map user names to passwords" in result.stderr
+
+
 def test_bad_config_file_is_reported_without_a_traceback(tmp_path):
     result = run("--config-file", str(tmp_path / "missing.ini"))
     assert result.returncode == 2
@@ -58,8 +66,10 @@ def test_bad_config_file_is_reported_without_a_traceback(tmp_path):
 
 
 @pytest.mark.timeout(60)
-def test_demo_server_prints_exports_and_serves_the_st2_api(tmp_path):
+def test_demo_server_prints_exports_and_serves_the_st2_api_to_its_users(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    users = tmp_path / "users.yaml"
+    users.write_text("ops: s3cret-pass\n")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -71,6 +81,8 @@ def test_demo_server_prints_exports_and_serves_the_st2_api(tmp_path):
             "--db",
             str(tmp_path / "d.sqlite"),
             "--no-timers",
+            "--users",
+            str(users),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -90,13 +102,15 @@ def test_demo_server_prints_exports_and_serves_the_st2_api(tmp_path):
         output = "".join(lines)
         exports = dict(re.findall(r"^export (ST2_\w+)=(\S+)$", output, re.MULTILINE))
         assert set(exports) >= {"ST2_AUTH_URL", "ST2_API_URL", "ST2_STREAM_URL"}
-        assert "st2admin / Ch@ngeMe" in output
-        token = httpx.post(f"{exports['ST2_AUTH_URL']}/tokens", auth=("st2admin", "Ch@ngeMe"), timeout=10)
+        assert "ops / s3cret-pass" in output
+        refused = httpx.post(f"{exports['ST2_AUTH_URL']}/tokens", auth=("st2admin", "Ch@ngeMe"), timeout=10)
+        assert refused.status_code == 401
+        token = httpx.post(f"{exports['ST2_AUTH_URL']}/tokens", auth=("ops", "s3cret-pass"), timeout=10)
         assert token.status_code == 201
         whoami = httpx.get(
             f"{exports['ST2_API_URL']}/user", headers={"X-Auth-Token": token.json()["token"]}, timeout=10
         )
-        assert whoami.json()["username"] == "st2admin"
+        assert whoami.json()["username"] == "ops"
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=20)

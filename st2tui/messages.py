@@ -13,6 +13,7 @@ from st2tui.models import (
     Execution,
     Inquiry,
     KeyValuePair,
+    OutputChunk,
     Page,
     ParameterSpec,
     Rule,
@@ -204,6 +205,8 @@ class RunActionRequested(Message):
     """Open the run form for an action."""
 
     action_ref: str
+    parameters: dict | None = None
+    rerun_of: str | None = None
 
 
 @dataclass
@@ -218,3 +221,85 @@ class InquiryResponseRequested(Message):
     """Open the response form of a pending inquiry."""
 
     inquiry: Inquiry
+
+
+# -- the execution screen --------------------------------------------------------------------------------
+
+
+@dataclass
+class ExecutionLoaded(Message):
+    """An execution was read over REST (without its result when that is larger than the screen shows)."""
+
+    execution: Execution
+
+
+@dataclass
+class ExecutionDescendantsLoaded(Message):
+    """Every execution below a workflow (children, their children, ...), read over REST."""
+
+    root_id: str
+    descendants: list[Execution]
+
+
+@dataclass
+class ParameterSpecsLoaded(Message):
+    """The parameters an action declares (runner's and action's), for secrets and defaults."""
+
+    action_ref: str
+    specs: dict[str, ParameterSpec]
+
+
+@dataclass
+class OutputReceived(Message):
+    """Output chunks arrived for the output view opened as `generation`.
+
+    A flood would cost one message per chunk, so the worker keeps appending to `chunks` until the screen
+    takes the batch and sets `taken`; the next chunk then starts a new message. One message per redraw.
+    """
+
+    generation: int
+    chunks: list[OutputChunk]
+    taken: bool = False
+
+
+@dataclass
+class OutputStateChanged(Message):
+    """The output stream of `generation` is `connecting`, `live`, `reconnecting`, `ended` or `failed`."""
+
+    generation: int
+    state: str
+    detail: str = ""
+
+
+@dataclass
+class ExecutionControlled(Message):
+    """The server accepted a cancel, pause or resume (`verb`); `execution` is its answer."""
+
+    verb: str
+    execution: Execution
+
+
+@dataclass
+class TasksRerunStarted(Message):
+    """A workflow was started again from some of its tasks."""
+
+    workflow_id: str
+    tasks: list[str]
+    execution: Execution
+
+
+@dataclass
+class FullResultLoaded(Message):
+    """The whole result of an execution, as the server pretty-prints it."""
+
+    execution_id: str
+    text: str
+
+
+@dataclass
+class FileSaved(Message):
+    """`what` (output, result) was written to `path` (`size` bytes)."""
+
+    what: str
+    path: str
+    size: int

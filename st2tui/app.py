@@ -21,6 +21,7 @@ from st2tui.messages import (
     SignedIn,
     StreamStateChanged,
 )
+from st2tui.screens.execution import ExecutionScreen
 from st2tui.screens.main import MainScreen
 from st2tui.screens.sign_in import SignInScreen
 
@@ -48,6 +49,9 @@ class St2TuiApp(App[None]):
             "ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-now", tooltip="Leave st2tui now"
         ),
     ]
+
+    # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
+    open_on_start: str | None = None
 
     def __init__(
         self,
@@ -118,6 +122,10 @@ class St2TuiApp(App[None]):
                 continue
             break
         self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
+        if self.open_on_start:
+            # `st2tui --execution ID|last`: straight to that execution, once signed in.
+            execution_id, self.open_on_start = self.open_on_start, None
+            self.post_message(ExecutionOpenRequested(execution_id))
 
     @property
     def main_screen(self) -> MainScreen:
@@ -175,7 +183,15 @@ class St2TuiApp(App[None]):
 
     @on(ExecutionOpenRequested)
     def _open_execution(self, event: ExecutionOpenRequested) -> None:
-        self.notify(f"Execution {event.execution_id}: the execution screen is not available yet.")
+        """Show the execution on a screen of its own; from another execution's screen, escape goes back there."""
+        current = self.screen
+        if isinstance(current, ExecutionScreen) and event.execution_id in (
+            current.execution_id,
+            current.execution.id if current.execution else None,
+        ):
+            return
+        trail = (*current.trail, current.crumb()) if isinstance(current, ExecutionScreen) else ()
+        self.push_screen(ExecutionScreen(event.execution_id, trail=trail))
 
     @on(RunActionRequested)
     def _run_action(self, event: RunActionRequested) -> None:

@@ -55,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ui = parser.add_argument_group("interface")
     ui.add_argument("--readonly", action="store_true", help="hide everything that changes state")
+    ui.add_argument(
+        "--execution",
+        metavar="ID|last",
+        help="open straight to this execution's screen (`last`: the newest execution)",
+    )
     ui.add_argument("--debug", action="store_true", help="log each request as the equivalent curl command")
     return parser
 

@@ -83,6 +83,7 @@ def run_tui(args: argparse.Namespace) -> int:
     from st2tui.app import St2TuiApp
 
     app = St2TuiApp(client, connection, settings, secrets=secrets)
+    app.open_on_start = getattr(args, "execution", None)
     try:
         app.run()
     finally:

@@ -303,3 +303,11 @@ class FileSaved(Message):
     what: str
     path: str
     size: int
+
+
+@dataclass
+class TaskOutputLoaded(Message):
+    """The output so far of a running task, for the preview beside the workflow tree."""
+
+    execution_id: str
+    text: str

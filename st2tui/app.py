@@ -22,8 +22,13 @@ from st2tui.messages import (
     StreamStateChanged,
 )
 from st2tui.screens.execution import ExecutionScreen
+from st2tui.screens.inquiry_form import InquiryFormScreen
+from st2tui.screens.key_form import KeyFormOutcome, KeyFormScreen
 from st2tui.screens.main import MainScreen
+from st2tui.screens.run_action import RunActionScreen
 from st2tui.screens.sign_in import SignInScreen
+from st2tui.widgets.inquiries import InquiriesPane
+from st2tui.widgets.keys import KeysPane
 
 RETRY_SECONDS = 5.0
 
@@ -195,13 +200,48 @@ class St2TuiApp(App[None]):
 
     @on(RunActionRequested)
     def _run_action(self, event: RunActionRequested) -> None:
-        self.notify(f"Run {event.action_ref}: the run form is not available yet.")
+        """The run (or re-run) form; once the server started the execution, its screen opens."""
+        if self.settings.readonly:
+            self.notify("Read-only mode: actions cannot be run.", severity="warning")
+            return
+
+        def started(execution_id: str | None) -> None:
+            if execution_id:
+                self.notify(f"Started execution {execution_id}.", title=event.action_ref)
+                self.post_message(ExecutionOpenRequested(execution_id))
+
+        form = RunActionScreen(event.action_ref, parameters=event.parameters, rerun_of=event.rerun_of)
+        self.push_screen(form, started)
 
     @on(KeyEditRequested)
     def _edit_key(self, event: KeyEditRequested) -> None:
-        what = f"Edit {event.key.name}" if event.key is not None else "New key"
-        self.notify(f"{what}: the key form is not available yet.")
+        """The key form; the keys pane reads the datastore again after a save or delete."""
+        if self.settings.readonly:
+            self.notify("Read-only mode: keys cannot be changed.", severity="warning")
+            return
+
+        def done(outcome: KeyFormOutcome | None) -> None:
+            if outcome is None:
+                return
+            verb = "Deleted" if outcome.deleted else "Saved"
+            self.notify(f"{verb} key {outcome.key.name}.")
+            for pane in self.main_screen.query(KeysPane):
+                pane.resync()
+
+        self.push_screen(KeyFormScreen(event.key), done)
 
     @on(InquiryResponseRequested)
     def _respond(self, event: InquiryResponseRequested) -> None:
-        self.notify(f"Inquiry {event.inquiry.id}: the response form is not available yet.")
+        """The inquiry's response form; the inquiries pane reads the pending ones again after an answer."""
+        if self.settings.readonly:
+            self.notify("Read-only mode: inquiries cannot be answered.", severity="warning")
+            return
+
+        def answered(response: dict | None) -> None:
+            if response is None:
+                return
+            self.notify(f"Answered inquiry {event.inquiry.id[-8:]}: the workflow resumes.")
+            for pane in self.main_screen.query(InquiriesPane):
+                pane.resync()
+
+        self.push_screen(InquiryFormScreen(event.inquiry), answered)

@@ -13,6 +13,7 @@ No Textual here: these functions are property-tested against the server's schema
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import math
 import os
@@ -36,15 +37,18 @@ __all__ = [
     "FormValueStore",
     "InvalidValue",
     "Parsed",
+    "Remembered",
     "build_payload",
     "contains_mask",
     "edit_externally",
+    "editor_command",
     "field_for_server_error",
     "format_value",
     "is_template",
     "key_changes",
     "kv_display_value",
     "kv_value_to_save",
+    "masked_payload",
     "ordered_fields",
     "parse_bool",
     "parse_ttl",
@@ -302,9 +306,16 @@ def _parse_enum(spec: ParameterSpec, text: str) -> Any:
     raise InvalidValue(f"Must be one of: {', '.join(format_value(spec, option) for option in options)}.")
 
 
+@functools.lru_cache(maxsize=512)
+def _validator(schema_json: str) -> Any:
+    return _St2Validator(json.loads(schema_json))
+
+
 def validate_value(spec: ParameterSpec, value: Any) -> None:
     """Raise `InvalidValue` unless the parameter's schema accepts `value` (as the server checks it)."""
-    errors = list(_St2Validator(_schema_of(spec)).iter_errors(value))
+    # Forms check on every key press: one validator per distinct schema.
+    validator = _validator(json.dumps(_schema_of(spec), sort_keys=True, default=str))
+    errors = list(validator.iter_errors(value))
     if not errors:
         return
     # Report the first place in the value that is wrong (item 1 before item 2), its most telling error.
@@ -551,6 +562,8 @@ def field_for_server_error(faultstring: str, names: Iterable[str], unchecked: It
 
 @dataclass(frozen=True)
 class Remembered:
+    """An action's remembered values and when they were run."""
+
     values: dict[str, Any]
     saved_at: datetime | None
 
@@ -725,7 +738,7 @@ def key_changes(opened: KeyValuePair | None, current: KeyValuePair | None) -> li
     if opened is None and current is None:
         return []
     if opened is None:
-        return ["it was created on the server after this form opened"]
+        return ["a key with this name already exists on the server"]
     if current is None:
         return ["it was deleted on the server"]
     changes = []

@@ -4,7 +4,7 @@ and the requests panes make of other screens (run an action, open an execution).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from textual.message import Message
 
@@ -202,7 +202,8 @@ class ExecutionOpenRequested(Message):
 
 @dataclass
 class RunActionRequested(Message):
-    """Open the run form for an action."""
+    """Open the run form for an action; a re-run passes the execution's `parameters` (secrets come
+    masked) and its id as `rerun_of`."""
 
     action_ref: str
     parameters: dict | None = None
@@ -303,6 +304,61 @@ class FileSaved(Message):
     what: str
     path: str
     size: int
+
+
+# -- forms: run an action, edit a key, answer an inquiry ---------------------------------------------
+
+
+@dataclass
+class ActionParametersLoaded(Message):
+    """The action a run form is for, with its runner and action parameters merged."""
+
+    action: Action
+    parameters: dict[str, ParameterSpec]
+
+
+@dataclass
+class ExecutionSubmitted(Message):
+    """The server created the execution a run form sent."""
+
+    execution: Execution
+
+
+@dataclass
+class KeyLoaded(Message):
+    """A key as the server has it now (None: it does not exist); `decrypted` when read with decrypt."""
+
+    key: KeyValuePair | None
+    decrypted: bool = False
+
+
+@dataclass
+class KeyConflictFound(Message):
+    """Before saving: the key changed on the server since the form read it (`changes` say how)."""
+
+    current: KeyValuePair | None
+    changes: list[str]
+
+
+@dataclass
+class KeySaved(Message):
+    key: KeyValuePair
+
+
+@dataclass
+class InquiryContextLoaded(Message):
+    """What an inquiry form shows above the question: the asking execution, its workflow, and the
+    workflow's tasks so far (oldest first)."""
+
+    ask: Execution | None
+    workflow: Execution | None
+    tasks: list[Execution]
+
+
+@dataclass
+class InquiryAnswered(Message):
+    inquiry_id: str
+    response: dict[str, Any]
 
 
 @dataclass

@@ -19,7 +19,7 @@ from st2tui.demo import params as server_params
 from st2tui.models import KeyValuePair, ParameterSpec
 
 CONTENT = Path(forms.__file__).parent / "demo" / "content"
-PROPERTIES = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _all_param_types() -> dict[str, ParameterSpec]:

@@ -1,0 +1,494 @@
+"""The key-value form: create or edit a datastore item (name, value, scope, secret, TTL, description).
+
+Editing reads the key again first, and reads it once more before saving: if another client changed it
+in between, both versions are shown and nothing is overwritten without a yes. A secret's value is only
+fetched decrypted when the user asks (ctrl+r); left alone, it is kept as it is without ever being read.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
+
+from st2tui import formatting
+from st2tui.api import NotFound, St2Error
+from st2tui.forms import InvalidValue, key_changes, kv_display_value, kv_value_to_save, parse_ttl
+from st2tui.messages import ApiFailed, KeyConflictFound, KeyDeleted, KeyLoaded, KeySaved
+from st2tui.models import KeyValuePair, ParameterSpec
+from st2tui.screens.confirm import ConfirmDialog
+from st2tui.widgets.fields import BooleanField, EnumField, FormScreen, FormScroll, ParameterField, TextField
+
+SCOPES = {"system": "st2kv.system", "user": "st2kv.user"}
+# Lines of a value the conflict dialog shows per side.
+CONFLICT_LINES = 12
+
+
+@dataclass(frozen=True)
+class KeyFormOutcome:
+    """What the form did: saved `key` (as the server answered), or deleted it."""
+
+    key: KeyValuePair
+    deleted: bool = False
+
+
+@dataclass(frozen=True)
+class KeyWrite:
+    """One `PUT /keys/{name}`."""
+
+    name: str
+    value: str
+    scope: str
+    user: str | None
+    secret: bool
+    encrypted: bool
+    ttl: int | None
+    description: str | None
+
+
+def _parse_name(text: str) -> str:
+    if text != text.strip():
+        raise InvalidValue("No spaces at the start or the end of a key name.")
+    if "/" in text:
+        raise InvalidValue("A key name cannot contain “/”.")
+    return text
+
+
+def _scope_word(key: KeyValuePair) -> str:
+    return "user" if key.is_user_scope else "system"
+
+
+def remaining_seconds(key: KeyValuePair) -> int | None:
+    """Seconds until the key expires (at least 1), None when it never does."""
+    if key.expire_timestamp is None:
+        return None
+    left = (key.expire_timestamp - formatting.now()).total_seconds()
+    return max(1, math.ceil(left))
+
+
+class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
+    """Creates a key (`key=None`) or edits one; dismisses with what was done, or None."""
+
+    BINDING_GROUP_TITLE = "Key form"
+    BINDINGS = [
+        Binding(
+            "ctrl+r",
+            "reveal",
+            "Decrypt",
+            id="key.reveal",
+            tooltip="Fetch the secret value decrypted, to see or edit it",
+        ),
+        Binding("f8", "delete", "Delete", id="key.delete", tooltip="Delete this key (asks first)"),
+    ]
+
+    def __init__(self, key: KeyValuePair | None) -> None:
+        super().__init__()
+        self.key = key
+        self.editing = key is not None
+        # The key as read when the form opened (None: new, or gone from the server).
+        self.opened: KeyValuePair | None = None
+        self.plain_value: str | None = None
+        self.loaded = not self.editing
+        self._write: KeyWrite | None = None
+
+    def compose(self) -> ComposeResult:
+        title = f"Edit key {self.key.name}" if self.key is not None else "New key"
+        with Vertical(id="key-form", classes="dialog form-dialog"):
+            yield Label(title, classes="dialog-title")
+            yield Static(id="key-summary", classes="form-summary")
+            yield Static(classes="form-banner")
+            with FormScroll(id="key-fields", classes="form-fields"):
+                if self.editing:
+                    yield LoadingIndicator()
+                else:
+                    yield from self._fields(None)
+            with Horizontal(classes="dialog-buttons"):
+                if self.editing:
+                    yield Button("Delete (F8)", variant="error", compact=True, id="key-delete")
+                yield Button(
+                    "Save (ctrl+s)", variant="primary", compact=True, classes="form-submit", id="key-save"
+                )
+                yield Button("Cancel (esc)", compact=True, classes="form-cancel", id="key-cancel")
+        yield Footer(compact=True)
+
+    def _fields(self, key: KeyValuePair | None) -> list[ParameterField]:
+        locked = key is not None
+        value = ""
+        if key is not None and not key.secret:
+            value = kv_display_value(key.value)
+        value_field = TextField(
+            ParameterSpec.from_dict(
+                "value",
+                {"type": "string", "description": "Several lines are fine; JSON is shown pretty-printed."},
+            ),
+            value,
+            multiline=True,
+            placeholder=(
+                "Secret value hidden: ctrl+r fetches it decrypted; typing here replaces it."
+                if key is not None and key.secret
+                else "the value"
+            ),
+            hint="text or JSON",
+        )
+        value_field.parser = lambda text: text
+        ttl = remaining_seconds(key) if key is not None else None
+        ttl_field = TextField(
+            ParameterSpec.from_dict(
+                "ttl",
+                {
+                    "type": "string",
+                    "description": "Seconds until the key is deleted; also 15m, 2h, 1d. Empty: it never expires.",
+                },
+            ),
+            str(ttl) if ttl is not None else None,
+            parser=parse_ttl,
+            label="TTL",
+            hint="seconds, or 15m 2h 1d",
+            placeholder="never expires",
+        )
+        if key is not None and key.expire_timestamp is not None:
+            ttl_field.note = (
+                f"Now expires {key.expire_timestamp:%Y-%m-%d %H:%M:%S} UTC; saving counts the TTL from then."
+            )
+        return [
+            TextField(
+                ParameterSpec.from_dict("name", {"type": "string", "required": True}),
+                key.name if key is not None else None,
+                parser=_parse_name,
+                hint="fixed once created" if locked else "",
+                placeholder="key name, e.g. deploy_target",
+                disabled=locked,
+            ),
+            EnumField(
+                ParameterSpec.from_dict(
+                    "scope",
+                    {
+                        "type": "string",
+                        "enum": list(SCOPES),
+                        "default": "system",
+                        "description": "system: shared (st2kv.system); user: only yours (st2kv.user).",
+                    },
+                ),
+                _scope_word(key) if key is not None else "system",
+                hint="",
+                disabled=locked,
+            ),
+            value_field,
+            BooleanField(
+                ParameterSpec.from_dict(
+                    "secret", {"type": "boolean", "description": "Stored encrypted; shown masked."}
+                ),
+                key.secret if key is not None else False,
+                always_send=True,
+                hint="",
+            ),
+            ttl_field,
+            TextField(
+                ParameterSpec.from_dict("description", {"type": "string"}), key.description if key else None
+            ),
+        ]
+
+    def on_mount(self) -> None:
+        self.show_banner(None)
+        if self.key is None:
+            self.query_one("#key-summary", Static).update("A new datastore item.")
+            self.query(ParameterField).first().focus_editor()
+            return
+        self.set_busy(True)
+        self.load_key()
+
+    # -- reading -------------------------------------------------------------------------------------------
+
+    async def _read(self, name: str, scope: str, user: str | None, *, decrypt: bool) -> KeyValuePair | None:
+        try:
+            return await self.app.client.keys.get(
+                name, scope=scope, user=user if scope == SCOPES["user"] else None, decrypt=decrypt
+            )
+        except NotFound:
+            return None
+
+    @work(exclusive=True, group="key-form-load", exit_on_error=False, description="Reading the key")
+    async def load_key(self, decrypt: bool = False) -> None:
+        assert self.key is not None
+        try:
+            key = await self._read(self.key.name, self.key.scope, self.key.user, decrypt=decrypt)
+        except St2Error as exc:
+            self.post_message(ApiFailed(f"Reading key {self.key.name}", exc))
+            return
+        self.post_message(KeyLoaded(key, decrypted=decrypt))
+
+    @on(KeyLoaded)
+    async def _loaded(self, event: KeyLoaded) -> None:
+        event.stop()
+        if event.decrypted:
+            self._show_plain(event.key)
+            return
+        assert self.key is not None
+        self.opened = event.key
+        shown = event.key or self.key
+        container = self.query_one("#key-fields", FormScroll)
+        await container.remove_children()
+        await container.mount_all(self._fields(shown))
+        summary = Text(f"{_scope_word(shown)} scope" + (f" of {shown.user}" if shown.user else ""))
+        if shown.secret:
+            summary.append(" · secret: its value stays encrypted unless you press ctrl+r", style="dim")
+        self.query_one("#key-summary", Static).update(summary)
+        if event.key is None:
+            self.show_banner("This key no longer exists on the server: saving creates it again.")
+        self.loaded = True
+        self.set_busy(False)
+        self.refresh_bindings()
+        self.field("value").focus_editor()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "reveal":
+            return self.opened is not None and self.opened.secret and self.plain_value is None
+        if action == "delete":
+            return self.editing
+        return True
+
+    def action_reveal(self) -> None:
+        if self.opened is None or not self.opened.secret:
+            self.notify("Only the value of an existing secret is hidden.")
+            return
+        if self.plain_value is not None:
+            return
+        self.load_key(decrypt=True)
+
+    def _show_plain(self, key: KeyValuePair | None) -> None:
+        field = self.field("value")
+        if key is None or field is None:
+            self.show_banner("The key is gone from the server: nothing to decrypt.")
+            return
+        self.plain_value = key.value
+        self.refresh_bindings()
+        if not field.touched:
+            field.set_text(kv_display_value(key.value))
+        field.note = "Decrypted at your request."
+        field.validate_live()
+
+    # -- saving --------------------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        if not self.loaded:
+            return
+        values = self.check_fields()
+        if values is None:
+            return
+        write = self._build_write(values)
+        if write is None:
+            return
+        self._write = write
+        self.set_busy(True, "Checking the key on the server…")
+        self.save_key(write, force=False)
+
+    def _build_write(self, values: dict) -> KeyWrite | None:
+        value_field = self.field("value")
+        assert value_field is not None
+        secret = bool(values["secret"].value) if values.get("secret") else False
+        opened = self.opened
+        scope = SCOPES[values["scope"].value] if values.get("scope") else SCOPES["system"]
+        user = opened.user if opened is not None and opened.is_user_scope else None
+        ttl = values["ttl"].value if values.get("ttl") else None
+        description = values["description"].value if values.get("description") else None
+        hidden = opened is not None and opened.secret and self.plain_value is None
+        if hidden and not value_field.touched:
+            if not secret:
+                self.field("secret").show_message("Fetch the value first (ctrl+r) to store it unencrypted.")
+                self.show_banner("Nothing was saved: the secret's value has not been read.")
+                return None
+            # Keep the stored ciphertext: the value is never decrypted on its way.
+            value, encrypted = opened.value, True
+        else:
+            original = (
+                self.plain_value
+                if opened is not None and opened.secret
+                else (opened.value if opened else None)
+            )
+            value, encrypted = kv_value_to_save(value_field.text, original), False
+        return KeyWrite(values["name"].value, value, scope, user, secret, encrypted, ttl, description)
+
+    @work(exclusive=True, group="key-form-save", exit_on_error=False, description="Saving a key")
+    async def save_key(self, write: KeyWrite, force: bool) -> None:
+        try:
+            if not force:
+                current = await self._read(write.name, write.scope, write.user, decrypt=False)
+                changes = key_changes(self.opened, current) if self.editing or current else []
+                if changes:
+                    self.post_message(KeyConflictFound(current, changes))
+                    return
+            saved = await self.app.client.keys.set(
+                write.name,
+                write.value,
+                secret=write.secret or None,
+                encrypted=write.encrypted or None,
+                ttl=write.ttl,
+                scope=write.scope,
+                user=write.user,
+                description=write.description,
+            )
+        except St2Error as exc:
+            self.post_message(ApiFailed(f"Saving key {write.name}", exc))
+            return
+        self.post_message(KeySaved(saved))
+
+    @on(KeyConflictFound)
+    def _conflict(self, event: KeyConflictFound) -> None:
+        event.stop()
+        assert self._write is not None
+        write = self._write
+
+        def answered(overwrite: bool | None) -> None:
+            if overwrite:
+                self.set_busy(True, "Saving…")
+                self.save_key(write, force=True)
+            else:
+                self.set_busy(False)
+                self.show_banner("Not saved; your changes are still here. ctrl+s asks again.")
+
+        self.app.push_screen(KeyConflictDialog(event.current, write, event.changes), answered)
+
+    @on(KeySaved)
+    def _saved(self, event: KeySaved) -> None:
+        event.stop()
+        self.dismiss(KeyFormOutcome(event.key))
+
+    # -- deleting ------------------------------------------------------------------------------------
+
+    def action_delete(self) -> None:
+        key = self.opened or self.key
+        if not self.editing or key is None:
+            self.notify("A new key has nothing to delete yet.")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.set_busy(True, "Deleting…")
+                self.delete_key(key)
+
+        body = f"{key.name}  ({_scope_word(key)} scope)\n\nActions and rules that read it will no longer find it."
+        self.app.push_screen(ConfirmDialog("Delete key?", body, confirm_label="Delete"), answered)
+
+    @on(Button.Pressed, "#key-delete")
+    def _delete_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_delete()
+
+    @work(exclusive=True, group="key-form-delete", exit_on_error=False, description="Deleting a key")
+    async def delete_key(self, key: KeyValuePair) -> None:
+        try:
+            await self.app.client.keys.delete(
+                key.name, scope=key.scope, user=key.user if key.is_user_scope else None
+            )
+        except NotFound:
+            pass  # already gone: what the user wanted
+        except St2Error as exc:
+            self.post_message(ApiFailed(f"Deleting key {key.name}", exc))
+            return
+        self.post_message(KeyDeleted(key))
+
+    @on(KeyDeleted)
+    def _deleted(self, event: KeyDeleted) -> None:
+        event.stop()
+        self.dismiss(KeyFormOutcome(event.key, deleted=True))
+
+    @on(ApiFailed)
+    def _failed(self, event: ApiFailed) -> None:
+        event.stop()
+        self.set_busy(not self.loaded)
+        error = event.error
+        reason = error.faultstring if isinstance(error, St2Error) else str(error)
+        self.show_banner(f"{event.what} failed: {reason}. Your changes are still here.")
+
+
+def _describe(value: str | None, *, secret: bool, encrypted: bool, description: str, expires: str) -> Text:
+    text = Text()
+    text.append("value\n", style="bold")
+    if value is None:
+        text.append("(none)\n", style="dim")
+    elif secret and encrypted:
+        text.append("(secret, kept encrypted)\n", style="dim italic")
+    else:
+        lines = kv_display_value(value).splitlines() or [""]
+        shown = lines[:CONFLICT_LINES] + (["…"] if len(lines) > CONFLICT_LINES else [])
+        text.append("\n".join(shown) + "\n")
+    text.append("secret ", style="bold")
+    text.append(("yes" if secret else "no") + "\n")
+    text.append("description ", style="bold")
+    text.append((description or "(none)") + "\n")
+    text.append("expires ", style="bold")
+    text.append(expires)
+    return text
+
+
+class KeyConflictDialog(ModalScreen[bool]):
+    """The key changed on the server since the form read it: both versions side by side, and a question."""
+
+    BINDINGS = [
+        Binding("o", "answer(True)", "Overwrite", id="key-conflict.overwrite", tooltip="Save your version"),
+        Binding(
+            "escape,k", "answer(False)", "Keep editing", id="key-conflict.keep", tooltip="Back to the form"
+        ),
+    ]
+
+    def __init__(self, current: KeyValuePair | None, mine: KeyWrite, changes: list[str]) -> None:
+        super().__init__()
+        self.current = current
+        self.mine = mine
+        self.changes = changes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="key-conflict", classes="dialog"):
+            yield Label(f"Key {self.mine.name} changed on the server", classes="dialog-title")
+            yield Static(
+                f"Since you opened it, {', '.join(self.changes)}. Saving replaces the server's version with yours.",
+                classes="dialog-body",
+            )
+            with Horizontal(id="key-conflict-versions"):
+                current = self.current
+                server = (
+                    _describe(
+                        current.value,
+                        secret=current.secret,
+                        encrypted=current.encrypted,
+                        description=current.description,
+                        expires=f"{current.expire_timestamp:%Y-%m-%d %H:%M:%S} UTC"
+                        if current.expire_timestamp
+                        else "never",
+                    )
+                    if current is not None
+                    else Text("(deleted)", style="dim")
+                )
+                yours = _describe(
+                    self.mine.value,
+                    secret=self.mine.secret,
+                    encrypted=self.mine.encrypted or self.mine.secret,
+                    description=self.mine.description or "",
+                    expires=f"{self.mine.ttl} s after saving" if self.mine.ttl else "never",
+                )
+                server_side = Static(server, classes="conflict-version", markup=False)
+                server_side.border_title = "On the server now"
+                yield server_side
+                your_side = Static(yours, classes="conflict-version", markup=False)
+                your_side.border_title = "Yours"
+                yield your_side
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Overwrite (o)", variant="warning", id="key-conflict-overwrite")
+                yield Button("Keep editing (esc)", id="key-conflict-keep")
+
+    def on_mount(self) -> None:
+        self.query_one("#key-conflict-keep", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "key-conflict-overwrite")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

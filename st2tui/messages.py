@@ -291,10 +291,10 @@ class TasksRerunStarted(Message):
 
 @dataclass
 class FullResultLoaded(Message):
-    """The whole result of an execution, as the server pretty-prints it."""
+    """The whole result of an execution (however large), parsed."""
 
     execution_id: str
-    text: str
+    result: Any
 
 
 @dataclass

@@ -77,6 +77,11 @@ EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execu
 MAX_OUTPUT_STREAMS = 6
 # How often follow-workflow mode checks whether the whole workflow is over (seconds).
 COMPLETION_CHECK = 0.5
+# Catching up in follow-workflow mode: the replays of running tasks are complete once their streams
+# have been quiet this long (seconds), or after the limit whatever arrived.
+CATCH_UP_QUIET = 0.15
+CATCH_UP_LIMIT = 2.0
+CATCH_UP_POLL = 0.05
 INQUIRY_RUNNER = "inquirer"
 # How the workflow's own lines (orquesta's progress messages) are labelled in follow-workflow mode.
 WORKFLOW_SOURCE = "(workflow)"
@@ -124,9 +129,11 @@ def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:
 class WorkflowOutputFollower:
     """The output of every execution of a workflow, at any depth, as it happens.
 
-    Finished executions known at the start are replayed merged by time; running ones and those that
-    appear later (`add`) each get an output stream, at most `MAX_OUTPUT_STREAMS` at a time. A stream that
-    is opened again (a workflow resumed) skips the chunks already shown.
+    What was printed before the follower started is shown merged by time: finished executions are
+    replayed in full, and the replays of running ones are held until their streams have caught up.
+    After that each running execution, and each one that appears later (`add`), streams its lines as
+    they come, at most `MAX_OUTPUT_STREAMS` at a time. A stream opened again (a workflow resumed) skips
+    the chunks already shown.
     """
 
     def __init__(
@@ -143,24 +150,22 @@ class WorkflowOutputFollower:
         self._queue: asyncio.Queue[Execution] = asyncio.Queue()
         self._slots = asyncio.Semaphore(MAX_OUTPUT_STREAMS)
         self._active: set[str] = set()
+        self._connected: set[str] = set()
         self._done: set[str] = set()
-        self._last_chunk: dict[str, str] = {}
+        # Chunks shown per execution: a stream opened again replays them first, in the same order.
+        self._emitted: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # While catching up, chunks of running executions wait here to be merged by time.
+        self._held: list[OutputChunk] | None = None
+        self._last_held_at = 0.0
 
     def add(self, execution: Execution) -> None:
         self._queue.put_nowait(execution)
 
     async def run(self, initial: list[Execution]) -> None:
         """Stream until the whole workflow finished and every stream ended (or until cancelled)."""
-        finished = [execution for execution in initial if execution.is_terminal]
-        replays = await asyncio.gather(*(self._collect(execution.id) for execution in finished))
-        for chunk in sorted(chain.from_iterable(replays), key=_chunk_order):
-            self._emit(chunk)
-        self._done.update(execution.id for execution in finished)
-        for execution in initial:
-            if not execution.is_terminal:
-                self._start(execution.id)
         try:
+            await self._catch_up(initial)
             while True:
                 try:
                     execution = await asyncio.wait_for(self._queue.get(), timeout=COMPLETION_CHECK)
@@ -177,6 +182,31 @@ class WorkflowOutputFollower:
             if self._tasks:
                 await asyncio.wait(self._tasks)
 
+    async def _catch_up(self, initial: list[Execution]) -> None:
+        loop = asyncio.get_running_loop()
+        running = [execution.id for execution in initial if not execution.is_terminal]
+        self._held = []
+        self._last_held_at = loop.time()
+        for execution_id in running:
+            self._start(execution_id)
+        finished = [execution.id for execution in initial if execution.is_terminal]
+        replays = await asyncio.gather(*(self._collect(execution_id) for execution_id in finished))
+        self._done.update(finished)
+
+        def caught_up() -> bool:
+            streaming = all(
+                execution_id in self._connected or execution_id in self._done for execution_id in running
+            )
+            return streaming and (not running or loop.time() - self._last_held_at >= CATCH_UP_QUIET)
+
+        for _ in range(int(CATCH_UP_LIMIT / CATCH_UP_POLL)):
+            if caught_up():
+                break
+            await asyncio.sleep(CATCH_UP_POLL)
+        held, self._held = self._held, None
+        for chunk in sorted(chain(chain.from_iterable(replays), held), key=_chunk_order):
+            self._emit(chunk)
+
     def _start(self, execution_id: str) -> None:
         self._active.add(execution_id)
         task = asyncio.create_task(self._pump(execution_id))
@@ -184,10 +214,7 @@ class WorkflowOutputFollower:
         task.add_done_callback(self._tasks.discard)
 
     def _emit(self, chunk: OutputChunk) -> None:
-        last = self._last_chunk.get(chunk.execution_id)
-        if last is not None and chunk.id <= last:
-            return
-        self._last_chunk[chunk.execution_id] = chunk.id
+        self._emitted[chunk.execution_id] = self._emitted.get(chunk.execution_id, 0) + 1
         self._batcher.add(chunk)
 
     async def _collect(self, execution_id: str) -> list[OutputChunk]:
@@ -205,10 +232,19 @@ class WorkflowOutputFollower:
     async def _pump(self, execution_id: str) -> None:
         try:
             async with self._slots:
+                shown = self._emitted.get(execution_id, 0)
                 async with aclosing(self._client.streams.output(execution_id)) as items:
                     async for item in items:
                         if isinstance(item, OutputChunk):
-                            self._emit(item)
+                            if shown:
+                                shown -= 1
+                            elif self._held is not None:
+                                self._held.append(item)
+                                self._last_held_at = asyncio.get_running_loop().time()
+                            else:
+                                self._emit(item)
+                        elif isinstance(item, StreamConnected):
+                            self._connected.add(execution_id)
         except St2Error as exc:
             self._on_error(execution_id, exc)
         finally:
@@ -228,17 +264,17 @@ class RerunTasksDialog(ModalScreen[bool | None]):
     def __init__(self, workflow: Execution, task: Execution) -> None:
         super().__init__()
         self.workflow = workflow
-        self.task = task
+        self.target = task
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="rerun-task-dialog"):
-            yield Label(f"Re-run from task {self.task.task_name}?", classes="dialog-title")
+            yield Label(f"Re-run from task {self.target.task_name}?", classes="dialog-title")
             yield Static(
                 f"Workflow {self.workflow.action_ref} ({self.workflow.short_id}) starts again as a new "
-                f"execution, from task {self.task.task_name}; the tasks before it are not run again.",
+                f"execution, from task {self.target.task_name}; the tasks before it are not run again.",
                 classes="dialog-body",
             )
-            if is_with_items(self.task):
+            if is_with_items(self.target):
                 yield Checkbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Re-run (y)", variant="warning", id="rerun-yes")
@@ -313,7 +349,7 @@ class ExecutionScreen(Screen):
         Binding(
             "W",
             "toggle_workflow_output",
-            "All tasks' output",
+            "All tasks",
             id="execution.workflow-output",
             tooltip="Output of this execution only, or of every task of the workflow interleaved",
         ),
@@ -507,7 +543,8 @@ class ExecutionScreen(Screen):
                 # Every task's output, once the tasks are known (their replays merge by time).
                 self.tabs.show_tab("tab-workflow")
                 self.workflow_output = True
-                self.action_show_tab("workflow")
+                # After a refresh: the tabs' own first activation (still queued) would undo it.
+                self.call_after_refresh(self.action_show_tab, "workflow")
             else:
                 self._restart_output()
         if not self._events_started:
@@ -914,17 +951,17 @@ class ExecutionScreen(Screen):
     )
     async def load_full_result(self) -> None:
         try:
-            text = await self.app.client.executions.result_text(self.execution_id)
+            result = await self.app.client.executions.result(self.execution_id)
         except St2Error as exc:
             self.post_message(ApiFailed("Reading the result", exc))
             return
-        self.post_message(FullResultLoaded(self.execution_id, text))
+        self.post_message(FullResultLoaded(self.execution_id, result))
 
     @on(FullResultLoaded)
     def _full_result_loaded(self, event: FullResultLoaded) -> None:
         event.stop()
         if self.execution is not None and self.app.screen is self:
-            self.app.push_screen(FullResultScreen(self.execution, event.text))
+            self.app.push_screen(FullResultScreen(self.execution, event.result))
 
     # -- tabs and navigation ---------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""The whole result of an execution, however large: a virtual line view with search, wrap and save.
+"""The whole result of an execution, however large: YAML (multi-line strings such as stdout as blocks) or
+JSON in a virtual line view with search, wrap and save.
 
 The execution screen leaves large results out of what it fetches (st2web#867: they froze the browser);
 this screen is where they are read, one screenful of lines rendered at a time."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -19,49 +21,66 @@ from st2tui.messages import FileSaved
 from st2tui.models import Execution
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.output_log import OutputLine, OutputPanel, clean_line
-from st2tui.widgets.result_view import human_size
+from st2tui.widgets.result_view import DocumentFormat, dump_document, human_size
 
 
-def text_lines(text: str) -> list[OutputLine]:
-    return [OutputLine(clean_line(line)) for line in text.splitlines()]
+def document_lines(result: Any, fmt: DocumentFormat) -> tuple[str, list[OutputLine]]:
+    text = dump_document(result, fmt)
+    return text, [OutputLine(clean_line(line)) for line in text.splitlines()]
 
 
 class FullResultScreen(Screen):
-    """escape goes back to the execution."""
+    """escape goes back to the execution; `v` switches between YAML and JSON."""
 
     BINDING_GROUP_TITLE = "Full result"
     BINDINGS = [
         Binding("escape", "back", "Back", id="full-result.back", tooltip="Back to the execution"),
+        Binding(
+            "v", "toggle_format", "YAML/JSON", id="full-result.format", tooltip="Show as YAML or as JSON"
+        ),
     ]
 
-    def __init__(self, execution: Execution, text: str) -> None:
+    def __init__(self, execution: Execution, result: Any) -> None:
         super().__init__()
         self.execution = execution
-        self.text = text
+        self.result = result
+        self.fmt: DocumentFormat = "yaml"
+        self.text = ""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="full-result-title", classes="screen-title")
+        yield Static(id="full-result-title")
         yield OutputPanel(max_lines=None, live=False, id="full-result-panel")
         yield Footer(compact=True)
 
+    @property
+    def panel(self) -> OutputPanel:
+        return self.query_one(OutputPanel)
+
     def on_mount(self) -> None:
+        self.lay_out()
+
+    def _show_title(self) -> None:
         title = Text.assemble(
             (" Result ", "bold reverse"),
             f"  {self.execution.action_ref}  ",
             (self.execution.id, "cyan"),
-            (f"  {human_size(len(self.text.encode('utf-8')))}", "dim"),
+            (f"  {human_size(len(self.text.encode('utf-8')))} as {self.fmt.upper()}", "dim"),
         )
         self.query_one("#full-result-title", Static).update(title)
-        self.query_one(OutputPanel).subject = "full result"
-        self.load_lines()
 
     @work(exclusive=True, group="full-result-lines", exit_on_error=False, description="Laying out the result")
-    async def load_lines(self) -> None:
-        lines = await asyncio.to_thread(text_lines, self.text)
-        panel = self.query_one(OutputPanel)
-        panel.append(lines)
-        panel.log_view.scroll_home(animate=False)
-        panel.log_view.focus()
+    async def lay_out(self) -> None:
+        self.panel.subject = f"full result ({self.fmt.upper()})"
+        self.text, lines = await asyncio.to_thread(document_lines, self.result, self.fmt)
+        self.panel.clear()
+        self.panel.append(lines)
+        self.panel.log_view.scroll_home(animate=False)
+        self.panel.log_view.focus()
+        self._show_title()
+
+    def action_toggle_format(self) -> None:
+        self.fmt = "json" if self.fmt == "yaml" else "yaml"
+        self.lay_out()
 
     def action_back(self) -> None:
         self.dismiss()
@@ -69,7 +88,7 @@ class FullResultScreen(Screen):
     @on(OutputPanel.SaveRequested)
     def _save_requested(self, event: OutputPanel.SaveRequested) -> None:
         event.stop()
-        suggested = Path.cwd() / f"st2-{self.execution.id}-result.json"
+        suggested = Path.cwd() / f"st2-{self.execution.id}-result.{self.fmt}"
 
         def chosen(path: Path | None) -> None:
             if path is not None:
@@ -79,20 +98,15 @@ class FullResultScreen(Screen):
 
     @work(exclusive=True, group="full-result-save", exit_on_error=False, description="Saving the result")
     async def save(self, path: Path) -> None:
+        data = self.text.encode("utf-8")
         try:
-            size = await asyncio.to_thread(_write, path, self.text)
+            await asyncio.to_thread(path.write_bytes, data)
         except OSError as exc:
             self.notify(f"Could not write {path}: {exc.strerror or exc}", title="Save", severity="error")
             return
-        self.post_message(FileSaved("result", str(path), size))
+        self.post_message(FileSaved("result", str(path), len(data)))
 
     @on(FileSaved)
     def _saved(self, event: FileSaved) -> None:
         event.stop()
         self.notify(f"Saved the {event.what} to {event.path} ({human_size(event.size)}).", title="Saved")
-
-
-def _write(path: Path, text: str) -> int:
-    data = text.encode("utf-8")
-    path.write_bytes(data)
-    return len(data)

@@ -20,7 +20,7 @@ from rich.cells import cell_len, chop_cells
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
@@ -283,6 +283,15 @@ class OutputLog(ScrollView, can_focus=True):
         if self.wrap:
             self._rebuild()
         elif self.follow:
+            self.call_after_refresh(self._follow_end)
+
+    def on_show(self) -> None:
+        # Lines that arrived while another tab was shown were laid out in no room: place the end in view.
+        if self.follow:
+            self.call_after_refresh(self._follow_end)
+
+    def _follow_end(self) -> None:
+        if self.follow:
             self._scroll_to_end()
 
     def _locate(self, row: int) -> tuple[OutputLine, int] | None:
@@ -306,7 +315,8 @@ class OutputLog(ScrollView, can_focus=True):
     def _scroll_programmatically(self, y: float) -> None:
         self._auto_scrolling = True
         try:
-            self.scroll_to(y=max(y, 0), animate=False, immediate=True)
+            # Forced: right after the first lines arrive the scrollbar (and with it scrolling) is not on yet.
+            self.scroll_to(y=max(y, 0), animate=False, immediate=True, force=True)
         finally:
             self._auto_scrolling = False
 
@@ -328,6 +338,48 @@ class OutputLog(ScrollView, can_focus=True):
 
     def action_scroll_end(self) -> None:
         self.post_message(self.FollowChanged(True))
+
+    # The user moving up stops following at once (before the next batch could pull the view back down),
+    # and the move is not animated: an animation would be cut short by the next batch.
+
+    def _stop_following(self) -> None:
+        if self.follow:
+            self.follow = False
+            self.post_message(self.FollowChanged(False))
+
+    def _user_scroll(self, y: float) -> None:
+        if y < self.scroll_y:
+            self._stop_following()
+        self.scroll_to(y=y, animate=False, immediate=True)
+
+    def action_scroll_up(self) -> None:
+        self._user_scroll(self.scroll_y - 1)
+
+    def action_scroll_down(self) -> None:
+        self._user_scroll(self.scroll_y + 1)
+
+    def action_page_up(self) -> None:
+        self._user_scroll(self.scroll_y - self.scrollable_content_region.height)
+
+    def action_page_down(self) -> None:
+        self._user_scroll(self.scroll_y + self.scrollable_content_region.height)
+
+    def action_scroll_home(self) -> None:
+        self._user_scroll(0)
+
+    def _on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        if not (event.ctrl or event.shift):
+            event.stop()
+            self._user_scroll(self.scroll_y - 3)
+        else:
+            super()._on_mouse_scroll_up(event)
+
+    def _on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        if not (event.ctrl or event.shift):
+            event.stop()
+            self._user_scroll(self.scroll_y + 3)
+        else:
+            super()._on_mouse_scroll_down(event)
 
     def scroll_to_seq(self, seq: int) -> None:
         """Bring the line `seq` into the middle of the view (search results)."""
@@ -531,6 +583,7 @@ class OutputPanel(Vertical):
             "o",
             "cycle_filter",
             "Streams",
+            show=False,
             id="output.filter",
             tooltip="Show stdout+stderr, stdout only or stderr only",
         ),
@@ -538,10 +591,11 @@ class OutputPanel(Vertical):
             "t",
             "toggle_timestamps",
             "Times",
+            show=False,
             id="output.timestamps",
             tooltip="Show when each line was printed",
         ),
-        Binding("w", "toggle_wrap", "Wrap", id="output.wrap", tooltip="Wrap long lines"),
+        Binding("w", "toggle_wrap", "Wrap", show=False, id="output.wrap", tooltip="Wrap long lines"),
         Binding(
             "slash",
             "search",

@@ -30,11 +30,11 @@ SYNTAX_THEME = "ansi_dark"
 RESULT_INLINE_LIMIT = 100_000
 
 
-class _BlockDumper(yaml.SafeDumper):
+class _BlockDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml when present: 5 MB in 0.1 s
     """Multi-line strings as `|` blocks, so stdout in a result reads as it was printed."""
 
 
-def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+def _str_representer(dumper: yaml.BaseDumper, value: str) -> yaml.Node:
     style = "|" if "\n" in value and not any(ch in value for ch in "\r\t") else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 

@@ -18,11 +18,11 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from st2tui.api import St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
-from st2tui.models import StreamEvent
+from st2tui.models import Execution, StreamEvent
 from st2tui.screens.help import HelpEntry, HelpScreen
 from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
-from st2tui.widgets.executions import ExecutionsPane
+from st2tui.widgets.executions import ExecutionsPane, slim_document
 from st2tui.widgets.header import StatusHeader
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
@@ -238,9 +238,10 @@ class MainScreen(Screen):
         async with aclosing(stream) as items:
             async for item in items:
                 if isinstance(item, StreamEvent):
-                    execution = item.execution
-                    if execution is None:
+                    if item.resource != "execution" or not isinstance(item.data, dict):
                         continue
+                    # Only what the panes show is kept: results can be megabytes.
+                    execution = Execution.from_dict(slim_document(item.data, self.executions.stream_fields))
                     if item.verb == "delete":
                         self.post_message(ExecutionsUpdated({}, {execution.id}))
                     else:
@@ -327,17 +328,22 @@ class MainScreen(Screen):
             self.app.switch_profile(name)
 
     def action_help(self) -> None:
-        entries = []
+        # Keys bound to the same action (↑ and k) share a line; areas keep the order of the binding
+        # chain, so the focused widget's keys come first.
+        lines: dict[tuple[str, str], list[str]] = {}
+        described: dict[tuple[str, str], tuple[str, str]] = {}
         for active in self.active_bindings.values():
             binding = active.binding
             if binding.system or not binding.description:
                 continue
             group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
-            keys = self.app.get_key_display(binding)
-            entries.append(HelpEntry(group, keys, binding.description, binding.tooltip))
-        # Group by area, the area in focus first (the bindings come focused widget first).
-        order = {group: index for index, group in enumerate(dict.fromkeys(entry.group for entry in entries))}
-        entries.sort(key=lambda entry: order[entry.group])
+            line = (group, binding.action)
+            lines.setdefault(line, []).append(self.app.get_key_display(binding))
+            described[line] = (binding.description, binding.tooltip)
+        entries = [
+            HelpEntry(group, " ".join(keys), *described[(group, action)])
+            for (group, action), keys in lines.items()
+        ]
         self.app.push_screen(HelpScreen(entries))
 
     def palette_commands(self) -> list[PaletteCommand]:

@@ -43,8 +43,9 @@ class ActivityStrip(Widget):
             if execution.parent_id or started is None or started < horizon:
                 continue
             if execution.status == "succeeded" or execution.is_failed:
-                self._outcomes[execution.id] = (started, execution.status == "succeeded")
-                changed = True
+                outcome = (started, execution.status == "succeeded")
+                changed |= self._outcomes.get(execution.id) != outcome
+                self._outcomes[execution.id] = outcome
         if changed:
             self.refresh()
 

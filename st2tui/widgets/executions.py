@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from rich.text import Text
 from textual import on, work
@@ -42,8 +42,29 @@ ACTIVITY_WINDOW = timedelta(hours=1)
 # The strip counts at most this many executions of the last hour (20 requests); beyond that it is a floor.
 ACTIVITY_LIMIT = 2000
 ACTIVITY_FIELDS = ["id", "status", "start_timestamp"]
-# Large fields the table never shows; leaving them out keeps pages small however big results get.
-LIST_EXCLUDES = ["result", "trigger_instance"]
+# Only what the table shows: pages stay small however big results and parameters get, and the
+# client keeps a few hundred bytes per loaded execution.
+LIST_FIELDS = [
+    "id",
+    "status",
+    "action.ref",
+    "action.runner_type",
+    "runner.name",
+    "liveaction.action",
+    "liveaction.action_is_workflow",
+    "context.user",
+    "context.orquesta.task_name",
+    "context.chain.name",
+    "context.parent.execution_id",
+    "context.rule.name",
+    "rule.ref",
+    "trigger_type.ref",
+    "start_timestamp",
+    "end_timestamp",
+    "elapsed_seconds",
+    "parent",
+    "children",
+]
 
 COLUMNS = (
     Column("status", "Status", 11),
@@ -68,6 +89,24 @@ SORT_CYCLE = tuple(SORT_KEYS)
 DEFAULT_SORT = ("started", True)
 
 LoadMode = Literal["replace", "append", "refresh"]
+
+
+def slim_document(doc: dict[str, Any], paths: Iterable[str] = LIST_FIELDS) -> dict[str, Any]:
+    """`doc` reduced to the dotted `paths`, as the list answers are (stream events carry whole results)."""
+    projected: dict[str, Any] = {}
+    for path in paths:
+        source: Any = doc
+        target = projected
+        *parents, leaf = path.split(".")
+        for part in parents:
+            source = source.get(part) if isinstance(source, dict) else None
+            if not isinstance(source, dict):
+                break
+            target = target.setdefault(part, {})
+        else:
+            if leaf in source:
+                target[leaf] = source[leaf]
+    return projected
 
 
 @dataclass(frozen=True)
@@ -141,8 +180,10 @@ class ExecutionTree:
     def add_child(self, execution: Execution) -> bool:
         """Record a new child of a workflow whose children are loaded; True when it was new there."""
         siblings = self.children.get(execution.parent_id or "")
+        if siblings is None:
+            return False
         self.executions[execution.id] = execution
-        if siblings is None or execution.id in siblings:
+        if execution.id in siblings:
             return False
         siblings.append(execution.id)
         siblings.sort(key=lambda eid: self.executions[eid].start_timestamp or formatting.now())
@@ -268,6 +309,7 @@ class ExecutionsPane(Pane):
         self._generation = 0
         self._visible: dict[str, VisibleRow] = {}
         self._rows_for: dict[str, list[str]] = {}
+        self._summary = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Executions", id="executions-summary", classes="pane-summary")
@@ -350,7 +392,7 @@ class ExecutionsPane(Pane):
             params["sort_desc" if reverse else "sort_asc"] = True
         else:
             params["sort"] = ("-" if reverse else "") + SORT_KEYS[column]
-        params["exclude_attributes"] = LIST_EXCLUDES
+        params["include_attributes"] = LIST_FIELDS
         return params
 
     def load_page(self, mode: LoadMode) -> None:
@@ -428,7 +470,7 @@ class ExecutionsPane(Pane):
                     sort_asc=True,
                     limit=CHILDREN_PAGE,
                     offset=len(children) or None,
-                    exclude_attributes=LIST_EXCLUDES,
+                    include_attributes=LIST_FIELDS,
                 )
                 children += page.items
                 if not page.items or not page.has_more:
@@ -447,16 +489,17 @@ class ExecutionsPane(Pane):
         if event.generation != self._generation:
             return  # an answer to a filter or sort that was replaced since
         page = event.page
+        items = [self._slim(execution) for execution in page]
         if event.mode == "append":
-            self.listing.extend(page.items)
+            self.listing.extend(items)
         elif event.mode == "refresh":
-            self.listing.refresh_head(page.items)
-            self.activity.record(page.items)
+            self.listing.refresh_head(items)
+            self.activity.record(items)
         else:
-            listed = {execution.id for execution in page}
+            listed = {execution.id for execution in items}
             # A reload keeps what was unfolded when it is still listed, and reads its children again.
             expanded = {key for key in self.listing.expanded if key.split("/", 1)[0] in listed}
-            self.listing.reset(page.items)
+            self.listing.reset(items)
             self.listing.expanded = expanded
             for execution_id in {key.rsplit("/", 1)[-1] for key in expanded}:
                 self._fetch_children(execution_id)
@@ -477,7 +520,7 @@ class ExecutionsPane(Pane):
             }
         else:
             for child in event.children:
-                self.listing.executions[child.id] = child
+                self.listing.executions[child.id] = self._slim(child)
             self.listing.children[event.parent_id] = [child.id for child in event.children]
         self._rebuild()
 
@@ -522,6 +565,16 @@ class ExecutionsPane(Pane):
     def _complete(self) -> bool:
         """True when every listed execution is loaded (nothing further down on the server)."""
         return self.total is not None and len(self.listing.top) >= self.total
+
+    def _slim(self, execution: Execution) -> Execution:
+        # Servers may answer more than was asked for (whole sub-documents for dotted fields): keep
+        # only what is shown, so every loaded row stays small.
+        return Execution.from_dict(slim_document(execution.raw, self.stream_fields))
+
+    @property
+    def stream_fields(self) -> list[str]:
+        """What the pane needs of each streamed execution: the table's fields and the filter's paths."""
+        return [*LIST_FIELDS, *self.filter_query.paths]
 
     def _belongs_on_top(self, execution: Execution, now: datetime) -> bool:
         if execution.parent_id and self.top_level_only and not self.filter_query.has_parent_filter:
@@ -588,10 +641,15 @@ class ExecutionsPane(Pane):
             parts.append(f"{len(self.listing.marked)} marked")
         if self.new_unsorted:
             parts.append(f"{self.new_unsorted} new: ctrl+r")
-        self.query_one("#executions-summary", Static).update(Text(" · ".join(parts)))
-        self.border_title = "Executions" + (
-            f"  {self.filter_query.source}" if self.filter_query.source else ""
-        )
+        summary = " · ".join(parts)
+        if summary == self._summary:
+            return  # a burst of updates mostly leaves it as it was: no redraw then
+        self._summary = summary
+        # One line, fixed height: no layout pass needed (bursts arrive many times a second).
+        self.query_one("#executions-summary", Static).update(Text(summary), layout=False)
+        title = "Executions" + (f"  {self.filter_query.source}" if self.filter_query.source else "")
+        if title != self.border_title:
+            self.border_title = title
 
     def watch_utc(self) -> None:
         label = "Started UTC" if self.utc else "Started"
@@ -675,11 +733,6 @@ class ExecutionsPane(Pane):
         ):
             self.loading_more = True
             self.load_page("append")
-
-    @on(RecordTable.CursorMoved)
-    def _cursor_moved(self, event: RecordTable.CursorMoved) -> None:
-        event.stop()
-        self.screen.refresh_bindings()
 
     # -- tree --------------------------------------------------------------------------------------------
 

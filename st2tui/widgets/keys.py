@@ -140,7 +140,7 @@ class KeysPane(Pane):
             summary.append(f" · prefix “{self.prefix}”")
         if self.loaded:
             summary.append(f" · {len(self.keys)} keys")
-        self.query_one("#keys-summary", Static).update(summary)
+        self.query_one("#keys-summary", Static).update(summary, layout=False)
 
     def _row(self, key: KeyValuePair) -> TableRow:
         row_id = key_id(key)

@@ -221,7 +221,6 @@ class RulesPane(Pane):
     @on(RecordTable.CursorMoved, "#rules-table")
     def _rule_moved(self, event: RecordTable.CursorMoved) -> None:
         event.stop()
-        self.screen.refresh_bindings()
         if event.key and self.query_one("#rule-detail").display:
             self.load_detail(event.key)
 

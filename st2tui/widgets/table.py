@@ -26,6 +26,8 @@ from textual.strip import Strip
 # How close to the last row (in rows) the cursor or the scroll position must come to ask for more.
 NEAR_END_ROWS = 5
 MARK = "●"
+# Rendered rows kept, in screens' worth: enough to scroll back and forth without rendering again.
+CACHED_SCREENS = 3
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,12 @@ class _Placed:
     width: int
 
 
-class RecordTable(ScrollView, can_focus=True):
+class RecordTable(ScrollView, can_focus=True, inherit_bindings=False):
     """Rows of records with a cursor; posts messages when the cursor moves, a row or header is clicked,
-    or the end comes near (to load the next page)."""
+    or the end comes near (to load the next page). Horizontal scrolling keys are not inherited: the
+    columns always fit, and left/right belong to the panes (e.g. to fold workflows)."""
+
+    BINDING_GROUP_TITLE = "Rows"
 
     DEFAULT_CSS = """
     RecordTable {
@@ -179,6 +184,9 @@ class RecordTable(ScrollView, can_focus=True):
             self._set_cursor(self._index[selected], scroll=False)
         else:
             self._set_cursor(min(self.cursor, max(len(self.rows) - 1, 0)), scroll=False)
+        if self.rows and len(self.rows) <= self._visible_rows:
+            # Nothing to scroll: ask for more now, or a short first page would be all there is.
+            self.post_message(self.NearEnd(self))
         self.refresh()
 
     def update_row(self, row: TableRow) -> None:
@@ -234,7 +242,7 @@ class RecordTable(ScrollView, can_focus=True):
         if self.cursor_key != self._announced:
             self._announced = self.cursor_key
             self.post_message(self.CursorMoved(self, self.cursor_key))
-        if self.rows and index >= len(self.rows) - NEAR_END_ROWS:
+        if scroll and self.rows and index >= len(self.rows) - NEAR_END_ROWS:
             self.post_message(self.NearEnd(self))
 
     def watch_cursor(self, index: int) -> None:
@@ -368,9 +376,9 @@ class RecordTable(ScrollView, can_focus=True):
         return line
 
     def _strip(self, line: Text, width: int, style: Style) -> Strip:
-        segments = list(line.render(self.app.console, end=""))
-        strip = Strip(segments).adjust_cell_length(width)
-        return strip.apply_style(self.rich_style + style)
+        line.truncate(width, overflow="crop", pad=True)
+        segments = Segment.apply_style(line.render(self.app.console, end=""), self.rich_style + style)
+        return Strip(list(segments), width)
 
     def _header(self, width: int) -> Strip:
         labels: list[Text | str] = []
@@ -398,6 +406,9 @@ class RecordTable(ScrollView, can_focus=True):
             style += self.get_component_rich_style("record-table--cursor")
         strip = self._strip(self._line(row.cells, gutter), width, style)
         if not is_cursor:
+            if len(self._cache) > CACHED_SCREENS * self._visible_rows:
+                # Rows scrolled far away are unlikely to be drawn again soon; start afresh.
+                self._cache.clear()
             self._cache[row.key] = (row, strip)
         return strip
 

@@ -24,7 +24,14 @@ def _summary(pane: ExecutionsPane) -> str:
 
 
 async def _loaded(pilot, pane: ExecutionsPane) -> None:
-    await wait_for(pilot, lambda: pane.table.row_count > 0 and not pane.loading_more, what="executions")
+    """Rows shown, the stream live and its first resync read (nothing left in flight)."""
+    header = pane.app.screen.query_one(StatusHeader)
+
+    def settled() -> bool:
+        busy = any(worker.group.startswith("executions") and worker.is_running for worker in pane.app.workers)
+        return pane.table.row_count > 0 and header.stream_state == "live" and not busy
+
+    await wait_for(pilot, settled, what="executions")
 
 
 def _total(response) -> int:
@@ -306,7 +313,7 @@ async def test_without_the_stream_the_pane_polls_and_says_so(fresh_server, make_
     async with app.run_test(size=(120, 36)) as pilot:
         pane = _pane(app)
         header = app.screen.query_one(StatusHeader)
-        await _loaded(pilot, pane)
+        await wait_for(pilot, lambda: pane.table.row_count > 0, what="executions over REST")
         await wait_for(pilot, lambda: header.stream_state == "polling", what="the polling state")
         created = api.run("core.local", cmd="echo polled")
         await wait_for(pilot, lambda: created["id"] in pane.listing.executions, what="the polled row")

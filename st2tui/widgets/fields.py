@@ -257,6 +257,9 @@ class ParameterField(Horizontal):
         self._shown = shown
         self.set_class(error is not None, "-invalid")
         self.query_one(".field-notes", Static).update(self._notes_text())
+        if error is not None and self.has_focus_within:
+            # The error is under the editor: bring it into view with it.
+            self.call_after_refresh(self.scroll_visible, animate=False)
 
     @property
     def message(self) -> str:

@@ -19,7 +19,7 @@ from st2tui.demo import params as server_params
 from st2tui.models import KeyValuePair, ParameterSpec
 
 CONTENT = Path(forms.__file__).parent / "demo" / "content"
-PROPERTIES = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _all_param_types() -> dict[str, ParameterSpec]:
@@ -169,7 +169,7 @@ def test_any_text_the_form_accepts_is_accepted_by_the_server(name: str, text: st
     assert _same(server_params.cast_value(parsed.value, spec.raw), parsed.value) or spec.type == "number"
 
 
-@PROPERTIES
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_a_whole_form_of_accepted_values_makes_a_payload_the_server_accepts(data: st.DataObject) -> None:
     values: dict[str, forms.Parsed | None] = {}

@@ -78,7 +78,7 @@ class MainScreen(Screen):
             "reload",
             "Reload",
             show=False,
-            id="reload",
+            id="refresh",
             tooltip="Read this pane again from the server",
         ),
         Binding(

@@ -154,7 +154,7 @@ class ActionsPane(Pane):
         return self.query_one(ActionsTree)
 
     def focus_main(self) -> None:
-        self.actions_tree.focus()
+        self.focus_now(self.actions_tree)
 
     @property
     def selected_ref(self) -> str | None:
@@ -271,12 +271,12 @@ class ActionsPane(Pane):
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         event.stop()
         self.apply_filter(event.value)
-        self.actions_tree.focus()
+        self.focus_main()
 
     @on(FilterBar.Closed)
     def _filter_closed(self, event: FilterBar.Closed) -> None:
         event.stop()
-        self.actions_tree.focus()
+        self.focus_main()
 
     def action_run(self) -> None:
         if self.selected_ref:

@@ -72,7 +72,8 @@ class CommandBar(Horizontal):
         entry = self.query_one(Input)
         entry.value = text
         self.display = True
-        entry.focus()
+        # At once: the command typed right after `:` must land here.
+        self.screen.set_focus(entry)
         entry.cursor_position = len(text)
 
     def close(self) -> None:

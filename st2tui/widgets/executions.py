@@ -332,7 +332,7 @@ class ExecutionsPane(Pane):
         self.set_interval(1.0, self._tick)
 
     def focus_main(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)
 
     # -- what is selected --------------------------------------------------------------------------------
 
@@ -685,12 +685,12 @@ class ExecutionsPane(Pane):
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         event.stop()
         if self.apply_filter(event.value):
-            self.table.focus()
+            self.focus_main()
 
     @on(FilterBar.Closed)
     def _filter_closed(self, event: FilterBar.Closed) -> None:
         event.stop()
-        self.table.focus()
+        self.focus_main()
 
     def action_failures(self) -> None:
         self.apply_filter(toggle_filter(self.query_text, "status", "failed"))

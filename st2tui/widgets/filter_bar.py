@@ -42,7 +42,8 @@ class FilterBar(Input):
     def open(self) -> None:
         self.value = self._applied
         self.display = True
-        self.focus()
+        # At once: the filter text typed right after `/` must land here, not in the table.
+        self.screen.set_focus(self)
         self.cursor_position = len(self.value)
 
     def set_applied(self, value: str) -> None:

@@ -107,7 +107,7 @@ class InquiriesPane(Pane):
         return self.query_one(InquiriesTable)
 
     def focus_main(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)
 
     @property
     def selected(self) -> PendingInquiry | None:

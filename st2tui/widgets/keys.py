@@ -92,7 +92,7 @@ class KeysPane(Pane):
         return self.query_one(KeysTable)
 
     def focus_main(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)
 
     @property
     def selected_key(self) -> KeyValuePair | None:
@@ -192,12 +192,12 @@ class KeysPane(Pane):
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         event.stop()
         self.apply_filter(event.value)
-        self.table.focus()
+        self.focus_main()
 
     @on(FilterBar.Closed)
     def _filter_closed(self, event: FilterBar.Closed) -> None:
         event.stop()
-        self.table.focus()
+        self.focus_main()
 
     def action_reveal(self) -> None:
         key = self.selected_key

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.containers import Vertical
+from textual.widget import Widget
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class Pane(Vertical):
 
     def allowed(self, command: PaneCommand) -> bool:
         return self.check_action(command.action, ()) is not False
+
+    def focus_now(self, widget: Widget) -> None:
+        """Focus `widget` at once rather than after the events already queued, so keys typed right
+        after a pane switch (`3` then enter) reach the new pane."""
+        self.screen.set_focus(widget)
 
     def back(self) -> bool:
         """Close an open detail view; False when none was open (the screen then goes back a pane)."""

@@ -143,7 +143,7 @@ class RulesPane(Pane):
         return self.query_one(RulesTable)
 
     def focus_main(self) -> None:
-        self.table.focus()
+        self.focus_now(self.table)
 
     @property
     def selected_rule(self) -> Rule | None:
@@ -284,7 +284,7 @@ class RulesPane(Pane):
             return False
         detail.display = False
         self.remove_class("-detail")
-        self.table.focus()
+        self.focus_main()
         return True
 
     def watch_utc(self) -> None:
@@ -322,12 +322,12 @@ class RulesPane(Pane):
     def _filter_applied(self, event: FilterBar.Applied) -> None:
         event.stop()
         if self.apply_filter(event.value):
-            self.table.focus()
+            self.focus_main()
 
     @on(FilterBar.Closed)
     def _filter_closed(self, event: FilterBar.Closed) -> None:
         event.stop()
-        self.table.focus()
+        self.focus_main()
 
     def action_toggle(self) -> None:
         rule = self.selected_rule

@@ -193,3 +193,30 @@ async def test_without_credentials_the_sign_in_dialog_asks_and_explains_a_wrong_
         header = app.screen.query_one(StatusHeader)
         await wait_for(pilot, lambda: header.user == "st2admin", what="the signed-in user")
         await _ready(pilot, app)
+
+
+async def test_ctx_switches_to_another_profile(st2_server, fresh_server, make_app, rest, tmp_path):
+    other = rest(fresh_server).run("core.local", cmd="echo only-on-the-other-server")
+    config_dir = tmp_path / "st2tui-config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.yaml").write_text(
+        "profiles:\n"
+        f"  other:\n    url: {fresh_server.base_url}\n    username: st2admin\n"
+        f"  first:\n    url: {st2_server.base_url}\n    username: st2admin\n"
+    )
+    app = make_app(st2_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await _ready(pilot, app)
+        assert other["id"] not in pane.listing.executions
+        titles = [command.title for command in app.screen.palette_commands()]
+        assert "Switch to profile other" in titles
+        await pilot.press("colon", *"ctx other", "enter")
+        # No password is stored for that profile: the sign-in dialog asks for it.
+        await wait_for(pilot, lambda: isinstance(app.screen, SignInScreen), what="the sign-in dialog")
+        await pilot.press(*"Ch@ngeMe", "enter")
+        header = app.main_screen.query_one(StatusHeader)
+        await wait_for(pilot, lambda: header.server == "other" and header.user == "st2admin")
+        await wait_for(
+            pilot, lambda: other["id"] in pane.listing.executions, what="the other server's executions"
+        )
+        assert app.connection.api_url == f"{fresh_server.base_url}/api/v1"

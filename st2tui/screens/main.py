@@ -268,9 +268,10 @@ class MainScreen(Screen):
             self._poll_timer = self.set_interval(self.app.settings.refresh_interval, self._poll)
         elif event.state == "live":
             self._stop_polling()
-            # st2 replays nothing: what changed before the stream (re)opened is read over REST.
-            self.executions.resync()
-            self.inquiries.reload()
+            # st2 replays nothing: what changed before the stream (re)opened is read over REST
+            # (each pane only if it was shown; the inquiries always, for the badge).
+            for name, _ in PANES:
+                self.pane(name).resync()
 
     def _stop_polling(self) -> None:
         if self._poll_timer is not None:

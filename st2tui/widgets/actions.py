@@ -168,8 +168,9 @@ class ActionsPane(Pane):
         self.load_actions()
 
     def resync(self) -> None:
-        if self.loaded and self.selected_ref:
-            self.load_detail(self.selected_ref)
+        """Read the actions again if they were shown (the selection, and its details, follow)."""
+        if self.loaded:
+            self.load_actions()
 
     @work(exclusive=True, group="actions-list", exit_on_error=False, description="Loading actions")
     async def load_actions(self) -> None:

@@ -77,10 +77,8 @@ EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execu
 MAX_OUTPUT_STREAMS = 6
 # How often follow-workflow mode checks whether the whole workflow is over (seconds).
 COMPLETION_CHECK = 0.5
-# Catching up in follow-workflow mode: the replays of running tasks are complete once their streams
-# have been quiet this long (seconds), or after the limit whatever arrived.
-CATCH_UP_QUIET = 0.15
-CATCH_UP_LIMIT = 2.0
+# Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
+CATCH_UP_LIMIT = 5.0
 CATCH_UP_POLL = 0.05
 INQUIRY_RUNNER = "inquirer"
 # How the workflow's own lines (orquesta's progress messages) are labelled in follow-workflow mode.
@@ -130,7 +128,8 @@ class WorkflowOutputFollower:
     """The output of every execution of a workflow, at any depth, as it happens.
 
     What was printed before the follower started is shown merged by time: finished executions are
-    replayed in full, and the replays of running ones are held until their streams have caught up.
+    replayed in full, and the replays of running ones are held until their streams have caught up (as
+    many chunks as the execution had stored).
     After that each running execution, and each one that appears later (`add`), streams its lines as
     they come, at most `MAX_OUTPUT_STREAMS` at a time. A stream opened again (a workflow resumed) skips
     the chunks already shown.
@@ -150,14 +149,13 @@ class WorkflowOutputFollower:
         self._queue: asyncio.Queue[Execution] = asyncio.Queue()
         self._slots = asyncio.Semaphore(MAX_OUTPUT_STREAMS)
         self._active: set[str] = set()
-        self._connected: set[str] = set()
         self._done: set[str] = set()
         # Chunks shown per execution: a stream opened again replays them first, in the same order.
         self._emitted: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         # While catching up, chunks of running executions wait here to be merged by time.
         self._held: list[OutputChunk] | None = None
-        self._last_held_at = 0.0
+        self._held_counts: dict[str, int] = {}
 
     def add(self, execution: Execution) -> None:
         self._queue.put_nowait(execution)
@@ -183,21 +181,22 @@ class WorkflowOutputFollower:
                 await asyncio.wait(self._tasks)
 
     async def _catch_up(self, initial: list[Execution]) -> None:
-        loop = asyncio.get_running_loop()
         running = [execution.id for execution in initial if not execution.is_terminal]
+        finished = [execution.id for execution in initial if execution.is_terminal]
+        # How much each running execution had printed: its stream has caught up once it replayed as many
+        # chunks (st2 stores one chunk per line).
+        stored = await asyncio.gather(*(self._stored_lines(execution_id) for execution_id in running))
         self._held = []
-        self._last_held_at = loop.time()
         for execution_id in running:
             self._start(execution_id)
-        finished = [execution.id for execution in initial if execution.is_terminal]
         replays = await asyncio.gather(*(self._collect(execution_id) for execution_id in finished))
         self._done.update(finished)
 
         def caught_up() -> bool:
-            streaming = all(
-                execution_id in self._connected or execution_id in self._done for execution_id in running
+            return all(
+                execution_id in self._done or self._held_counts.get(execution_id, 0) >= lines
+                for execution_id, lines in zip(running, stored, strict=True)
             )
-            return streaming and (not running or loop.time() - self._last_held_at >= CATCH_UP_QUIET)
 
         for _ in range(int(CATCH_UP_LIMIT / CATCH_UP_POLL)):
             if caught_up():
@@ -206,6 +205,12 @@ class WorkflowOutputFollower:
         held, self._held = self._held, None
         for chunk in sorted(chain(chain.from_iterable(replays), held), key=_chunk_order):
             self._emit(chunk)
+
+    async def _stored_lines(self, execution_id: str) -> int:
+        try:
+            return (await self._client.executions.output(execution_id)).count("\n")
+        except St2Error:
+            return 0
 
     def _start(self, execution_id: str) -> None:
         self._active.add(execution_id)
@@ -240,11 +245,9 @@ class WorkflowOutputFollower:
                                 shown -= 1
                             elif self._held is not None:
                                 self._held.append(item)
-                                self._last_held_at = asyncio.get_running_loop().time()
+                                self._held_counts[execution_id] = self._held_counts.get(execution_id, 0) + 1
                             else:
                                 self._emit(item)
-                        elif isinstance(item, StreamConnected):
-                            self._connected.add(execution_id)
         except St2Error as exc:
             self._on_error(execution_id, exc)
         finally:
@@ -449,12 +452,16 @@ class ExecutionScreen(Screen):
 
     def on_mount(self) -> None:
         self.facts.utc = self.utc
+        self._show_breadcrumb()
+        # The tabs' contents are mounted by then; everything that follows (loads, streams) may touch them.
+        self.call_after_refresh(self._start)
+
+    def _start(self) -> None:
         self.output.utc = self.utc
         self.tabs.hide_tab("tab-workflow")
-        self._show_breadcrumb()
+        self.action_show_tab("output")
         self.set_interval(1.0, self._tick)
         self.load_execution()
-        self.action_show_tab("output")
 
     def _tick(self) -> None:
         """Elapsed times move while the execution runs."""
@@ -540,11 +547,13 @@ class ExecutionScreen(Screen):
         if first:
             self.load_specs(execution.action_ref)
             if execution.is_workflow:
-                # Every task's output, once the tasks are known (their replays merge by time).
+                # Every task's output, once the tasks are known (their replays merge by time). A running
+                # workflow is watched on the Output tab; a finished one opens on its tree (failures first).
                 self.tabs.show_tab("tab-workflow")
                 self.workflow_output = True
-                # After a refresh: the tabs' own first activation (still queued) would undo it.
-                self.call_after_refresh(self.action_show_tab, "workflow")
+                if execution.is_terminal:
+                    # After a refresh: the tabs' own first activation (still queued) would undo it.
+                    self.call_after_refresh(self.action_show_tab, "workflow")
             else:
                 self._restart_output()
         if not self._events_started:

@@ -8,6 +8,7 @@ The view never does I/O: the execution screen feeds it `OutputLine`s in batches.
 from __future__ import annotations
 
 import re
+import time
 import zlib
 from bisect import bisect_left, bisect_right
 from collections import deque
@@ -30,11 +31,15 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from st2tui.formatting import count
 
 MAX_LINES = 10_000
+MAX_REDRAWS = 20  # per second, while lines keep coming
+STATUS_INTERVAL = 0.25  # seconds between updates of the line count while lines keep coming
 StreamFilter = Literal["all", "stdout", "stderr"]
 FILTERS: tuple[StreamFilter, ...] = ("all", "stdout", "stderr")
 FILTER_LABELS = {"all": "stdout+stderr", "stdout": "stdout only", "stderr": "stderr only"}
@@ -166,6 +171,10 @@ class OutputLog(ScrollView, can_focus=True):
         self.current_seq: int | None = None
         self._auto_scrolling = False
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
+        self._removed_rows = 0
+        self._redraw_timer: Timer | None = None
+        self._last_redraw = 0.0
 
     # -- content -------------------------------------------------------------------------------------------
 
@@ -207,14 +216,32 @@ class OutputLog(ScrollView, can_focus=True):
                     self._max_cells = line.cells
                 added += 1
         self._compact()
+        self._removed_rows += removed_rows
+        self._schedule_redraw()
+        return added
+
+    def _schedule_redraw(self) -> None:
+        """Redraw soon, at most `MAX_REDRAWS` times a second: under a flood every frame costs the time the
+        stream needs, and nobody reads 10,000 lines a second anyway."""
+        if self._redraw_timer is not None:
+            return
+        wait = self._last_redraw + 1 / MAX_REDRAWS - time.monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._redraw()
+        else:
+            self._redraw_timer = self.set_timer(wait, self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_timer = None
+        self._last_redraw = time.monotonic()
         self._update_virtual_size()
+        removed, self._removed_rows = self._removed_rows, 0
         if self.follow:
             self._scroll_to_end()
-        elif removed_rows:
+        elif removed:
             # Keep the same lines in view while older ones leave from the top.
-            self._scroll_programmatically(self.scroll_y - removed_rows)
+            self._scroll_programmatically(self.scroll_y - removed)
         self.refresh()
-        return added
 
     def _evict(self) -> int:
         evicted = self._lines.popleft()
@@ -241,6 +268,7 @@ class OutputLog(ScrollView, can_focus=True):
         self._shown = [line for line in self._lines if shown_by(self.stream_filter, line)]
         self._head = 0
         self._row_base = 0
+        self._removed_rows = 0
         wrap_width = self._text_width()
         ends: list[int] = []
         total = 0
@@ -277,7 +305,27 @@ class OutputLog(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         rows = self._last_end() - self._row_base
         width = self.scrollable_content_region.width if self.wrap else self.prefix_width + self._max_cells
-        self.virtual_size = Size(width, rows)
+        size = Size(width, rows)
+        if size == self.virtual_size:
+            return
+        scrollbars = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        if not self.is_mounted or scrollbars != self._scrollbars_for(size):
+            self.virtual_size = size  # a scrollbar comes or goes: the screen lays out again
+            return
+        # The common case under a flood: only the scrollable length grows. Setting `virtual_size` would lay
+        # out the whole screen (and repaint every widget) for each batch; the scrollbars are enough.
+        self.set_reactive(Widget.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
+
+    def _scrollbars_for(self, size: Size) -> tuple[bool, bool]:
+        """Which scrollbars a content of `size` needs (overflow is auto both ways)."""
+        width, height = self.container_size
+        vertical = size.height > height
+        horizontal = size.width > width - (self.styles.scrollbar_size_vertical if vertical else 0)
+        if horizontal and not vertical:
+            vertical = size.height > height - self.styles.scrollbar_size_horizontal
+        return vertical, horizontal
 
     def on_resize(self) -> None:
         if self.wrap:
@@ -348,7 +396,7 @@ class OutputLog(ScrollView, can_focus=True):
             self.post_message(self.FollowChanged(False))
 
     def _user_scroll(self, y: float) -> None:
-        if y < self.scroll_y:
+        if y < self.scroll_y and self.scroll_y > 0:
             self._stop_following()
         self.scroll_to(y=y, animate=False, immediate=True)
 
@@ -411,6 +459,7 @@ class OutputLog(ScrollView, can_focus=True):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._styles.clear()
         self._cache.clear()
 
     # -- search --------------------------------------------------------------------------------------------
@@ -462,7 +511,7 @@ class OutputLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._base_style()
         found = self._locate(scroll_y + y)
         if found is None:
             return Strip.blank(width, base)
@@ -476,8 +525,18 @@ class OutputLog(ScrollView, can_focus=True):
             return strip.crop_extend(0, width, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
+    def _base_style(self) -> Style:
+        # Looked up once per style change, not per row: `rich_style` walks every ancestor.
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
+
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(name, partial=True)
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(name, partial=True)
+        return style
 
     def _pieces(self, line: OutputLine) -> list[tuple[int, int]]:
         """Character ranges of the wrapped rows of `line` (one range when not wrapping)."""
@@ -497,7 +556,7 @@ class OutputLog(ScrollView, can_focus=True):
 
     def _render_row(self, line: OutputLine, part: int) -> Strip:
         segments: list[Segment] = []
-        base = self.rich_style
+        base = self._base_style()
         first = part == 0
         if self.timestamps:
             stamp = ""
@@ -639,6 +698,7 @@ class OutputPanel(Vertical):
         self.max_lines = max_lines
         # A live panel follows a stream; a static one (a large result) starts at the top and never follows.
         self.live = live
+        self._status_timer: Timer | None = None
         if not live:
             self.set_reactive(OutputPanel.follow, False)
 
@@ -672,8 +732,9 @@ class OutputPanel(Vertical):
         added = self.log_view.append(lines)
         if not self.follow and added:
             self.pending += added
-        else:
-            self._show_status()
+        elif self._status_timer is None:
+            # The line count moves with every batch: say so a few times a second, not for each batch.
+            self._status_timer = self.set_timer(STATUS_INTERVAL, self._show_status)
 
     def clear(self) -> None:
         self.log_view.clear()
@@ -813,5 +874,9 @@ class OutputPanel(Vertical):
         return text
 
     def _show_status(self) -> None:
+        if self._status_timer is not None:
+            self._status_timer.stop()
+            self._status_timer = None
         if self.is_mounted:
-            self.query_one("#output-status", Static).update(self.status_text())
+            # One line whatever it says: no layout pass (under a flood this runs for every batch).
+            self.query_one("#output-status", Static).update(self.status_text(), layout=False)

@@ -13,6 +13,7 @@ from textual.widgets import Input
 from st2tui.cli import build_parser
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.screens.execution import ExecutionScreen, RerunTasksDialog
+from st2tui.screens.inquiry_form import InquiryFormScreen
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.output_log import MAX_LINES
@@ -20,11 +21,11 @@ from st2tui.widgets.result_view import ResultView
 from st2tui.widgets.workflow_tree import TaskPreview, task_label
 
 SIZE = (120, 36)
-# Lines 1-3, one on stderr (after a pause, so it cannot overtake its stdout line), then a wait for the test
+# Lines 1-3, one on stderr (pauses around it: stdout and stderr are separate pipes), then a wait for the test
 # to say go (a file appearing; 60 s at most), then the rest.
 LIVE_CMD = (
     "for i in 1 2 3 4 5 6 7 8; do echo out-$i; "
-    'if [ "$i" = 3 ]; then sleep 0.1; echo err-$i >&2; fi; '
+    'if [ "$i" = 3 ]; then sleep 0.3; echo err-$i >&2; sleep 0.5; fi; '
     'if [ "$i" = 4 ]; then for w in $(seq 600); do [ -e {go} ] && break; sleep 0.1; done; fi; sleep 0.05; done'
 )
 
@@ -216,6 +217,7 @@ async def test_nested_failure_tree_reaches_the_failed_task_three_levels_down(st2
             "run_database_step",
             "migrate",
         ]
+        await pilot.press("3")
         assert screen.tabs.active == "tab-workflow"
 
         tree.move_cursor(tree.root)
@@ -427,3 +429,18 @@ async def test_execution_option_opens_the_newest_execution_after_sign_in(st2_ser
         await wait_for(pilot, lambda: screen.execution is not None, what="the execution")
         assert screen.execution.id == execution["id"]
         await wait_for(pilot, lambda: "opened from the command line" in lines_of(screen), what="its output")
+
+
+async def test_respond_opens_the_form_of_the_workflows_pending_inquiry(st2_server, make_app, api):
+    rest: Api = api(st2_server)
+    app = make_app(st2_server)
+    async with app.run_test(size=SIZE) as pilot:
+        execution = rest.run("examples.orquesta-ask-basic")
+        await rest.status_becomes(execution["id"], {"paused", "pausing"})
+        screen = await open_execution(pilot, execution["id"])
+        await wait_for(pilot, lambda: screen.check_action("respond", ()) is True, what="the pending inquiry")
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
+        ask = next(e for e in screen.tree.descendants() if e.runner_type == "inquirer")
+        assert app.screen.inquiry.id == ask.id
+        rest.cancel(execution["id"])

@@ -147,25 +147,49 @@ def _schema_of(spec: ParameterSpec) -> dict[str, Any]:
 
 
 def _optional_nested_nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    """st2 lets optional nested properties (and those defaulting to null) be null; so do we."""
+    """st2 lets optional nested properties, and those whose default is null, be null."""
     schema = copy.deepcopy(schema)
     properties = schema.get("properties")
     if isinstance(properties, dict):
         for name, prop in list(properties.items()):
-            if not isinstance(prop, dict):
-                continue
-            prop = _optional_nested_nullable(prop)
-            if not prop.get("required", False) and prop.get("default") is None:
-                kind = prop.get("type", "string")
-                if isinstance(kind, str) and kind != "null":
-                    prop["type"] = [kind, "null"]
-                elif isinstance(kind, list) and "null" not in kind:
-                    prop["type"] = [*kind, "null"]
-            properties[name] = prop
+            if isinstance(prop, dict):
+                prop = _optional_nested_nullable(prop)
+                optional = not prop.get("required", False)
+                if ("default" in prop or optional) and prop.get("default") is None:
+                    kind = prop.get("type", "string")
+                    if isinstance(kind, str) and kind != "null":
+                        prop["type"] = [kind, "null"]
+                    elif isinstance(kind, list) and "null" not in kind:
+                        prop["type"] = [*kind, "null"]
+                properties[name] = prop
     items = schema.get("items")
     if isinstance(items, dict):
         schema["items"] = _optional_nested_nullable(items)
     return schema
+
+
+def _with_defaults(value: Any, schema: Mapping[str, Any]) -> Any:
+    """A copy of `value` with nested nulls replaced by their defaults, as st2 does before checking."""
+    properties = schema.get("properties")
+    if isinstance(value, dict) and isinstance(properties, dict):
+        filled = dict(value)
+        for name, prop in properties.items():
+            if not isinstance(prop, dict):
+                continue
+            if "default" in prop and filled.get(name) is None:
+                filled[name] = copy.deepcopy(prop["default"])
+            if filled.get(name) is not None:
+                filled[name] = _with_defaults(filled[name], prop)
+        return filled
+    items = schema.get("items")
+    if isinstance(value, list) and isinstance(items, dict):
+        return [
+            _with_defaults(
+                copy.deepcopy(items["default"]) if item is None and "default" in items else item, items
+            )
+            for item in value
+        ]
+    return value
 
 
 def _item_spec(spec: ParameterSpec) -> ParameterSpec:
@@ -314,8 +338,9 @@ def _validator(schema_json: str) -> Any:
 def validate_value(spec: ParameterSpec, value: Any) -> None:
     """Raise `InvalidValue` unless the parameter's schema accepts `value` (as the server checks it)."""
     # Forms check on every key press: one validator per distinct schema.
-    validator = _validator(json.dumps(_schema_of(spec), sort_keys=True, default=str))
-    errors = list(validator.iter_errors(value))
+    schema = _schema_of(spec)
+    validator = _validator(json.dumps(schema, sort_keys=True, default=str))
+    errors = list(validator.iter_errors(_with_defaults(value, schema)))
     if not errors:
         return
     # Report the first place in the value that is wrong (item 1 before item 2), its most telling error.

@@ -113,9 +113,10 @@ class InquiryFormScreen(FormScreen[dict | None]):
             text.append_text(formatting.status_text(workflow.status))
             if workflow.user:
                 text.append(f"  started by {workflow.user}", style="dim")
-            started = formatting.short_timestamp(workflow.start_timestamp, utc=True)
+            utc = self.app.settings.timezone.lower() == "utc"
+            started = formatting.short_timestamp(workflow.start_timestamp, utc=utc)
             if started:
-                text.append(f" at {started} UTC", style="dim")
+                text.append(f" at {started}", style="dim")
             shown = json.dumps(workflow.parameters, ensure_ascii=False) if workflow.parameters else "(none)"
             if len(shown) > INPUT_LENGTH:
                 shown = shown[: INPUT_LENGTH - 1] + "…"

@@ -353,7 +353,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
                 self.set_busy(False)
                 self.show_banner("Not saved; your changes are still here. ctrl+s asks again.")
 
-        self.app.push_screen(KeyConflictDialog(event.current, write, event.changes), answered)
+        dialog = KeyConflictDialog(event.current, write, event.changes, edited=self.editing)
+        self.app.push_screen(dialog, answered)
 
     @on(KeySaved)
     def _saved(self, event: KeySaved) -> None:
@@ -438,8 +439,12 @@ class KeyConflictDialog(ModalScreen[bool]):
         ),
     ]
 
-    def __init__(self, current: KeyValuePair | None, mine: KeyWrite, changes: list[str]) -> None:
+    def __init__(
+        self, current: KeyValuePair | None, mine: KeyWrite, changes: list[str], *, edited: bool
+    ) -> None:
         super().__init__()
+        # Whether the form edited an existing key (else it was creating one).
+        self.edited = edited
         self.current = current
         self.mine = mine
         self.changes = changes
@@ -447,10 +452,7 @@ class KeyConflictDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="key-conflict", classes="dialog"):
             yield Label(f"Key {self.mine.name} changed on the server", classes="dialog-title")
-            yield Static(
-                f"Since you opened it, {', '.join(self.changes)}. Saving replaces the server's version with yours.",
-                classes="dialog-body",
-            )
+            yield Static(self._explanation(), classes="dialog-body")
             with Horizontal(id="key-conflict-versions"):
                 current = self.current
                 server = (
@@ -482,6 +484,18 @@ class KeyConflictDialog(ModalScreen[bool]):
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Overwrite (o)", variant="warning", id="key-conflict-overwrite")
                 yield Button("Keep editing (esc)", id="key-conflict-keep")
+
+    def _explanation(self) -> str:
+        if self.current is None:
+            return "Since you opened it, the key was deleted on the server. Saving creates it again."
+        if not self.edited:
+            return "A key with this name already exists on the server. Saving replaces it with yours."
+        changed = (
+            self.changes[0]
+            if len(self.changes) == 1
+            else f"{', '.join(self.changes[:-1])} and {self.changes[-1]}"
+        )
+        return f"Since you opened it, someone changed {changed}. Saving replaces the server's version with yours."
 
     def on_mount(self) -> None:
         self.query_one("#key-conflict-keep", Button).focus()

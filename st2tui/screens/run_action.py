@@ -283,7 +283,8 @@ class RunActionScreen(FormScreen[str | None]):
         if refused:
             parts.append(Text(f"Left out until fixed: {', '.join(refused)}", style="italic red"))
         shown = masked_payload(payload, self.specs)
-        parts.append(JSON.from_data(shown, indent=2) if shown else Text("{}  (all defaults)", style="dim"))
+        unchanged = "the original run's values" if self.rerun_of else "all defaults"
+        parts.append(JSON.from_data(shown, indent=2) if shown else Text(f"{{}}  ({unchanged})", style="dim"))
         self.query_one("#run-preview-body", Static).update(Group(*parts))
 
     # -- submitting ------------------------------------------------------------------------------------

@@ -73,7 +73,7 @@ async def test_editing_warns_when_another_client_changed_the_key_and_asks_before
         await wait_for(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
         dialog = app.screen
         body = shown(dialog.query_one(".dialog-body"))
-        assert "its value" in body and "its description" in body
+        assert "someone changed its value and its description" in body
         server_side, your_side = dialog.query(".conflict-version")
         assert '"batch": 2' in shown(server_side) and "v2" in shown(server_side)
         assert '"batch": 5' in shown(your_side)
@@ -168,3 +168,18 @@ async def test_the_keys_pane_opens_the_form_and_shows_the_saved_key(forms_server
             pilot, lambda: any(k.name == "from_pane" for k in pane.keys.values()), what="the new row"
         )
     assert json.loads(_key(rest, "from_pane")["value"]) == [1, 2]
+
+
+async def test_creating_a_key_that_already_exists_asks_before_replacing_it(forms_server, make_app, rest):
+    existing = _key(rest, "deploy_target")["value"]
+    app = make_app(forms_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, None)
+        await enter(pilot, screen, "name", "deploy_target")
+        await enter(pilot, screen, "value", "production")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
+        assert "already exists" in shown(app.screen.query_one(".dialog-body"))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back to the form")
+    assert _key(rest, "deploy_target")["value"] == existing

@@ -8,11 +8,11 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import enter, executions_of, field_message, open_run_form, shown
+from conftest import enter, executions_of, field_message, open_run_form, shown, signed_in
 from support.tui import wait_for
 from textual.widgets import Select
 
-from st2tui.messages import ExecutionOpenRequested
+from st2tui.messages import ExecutionOpenRequested, RunActionRequested
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.screens.run_action import RunActionScreen
 
@@ -279,3 +279,13 @@ async def test_any_field_can_be_edited_in_the_editor(forms_server, make_app, tmp
         servers = json.loads(screen.field("servers").text)
         assert [server["host"] for server in servers] == ["web-01", "db-09"]
         assert screen.field("servers").touched
+
+
+async def test_read_only_mode_opens_no_form(forms_server, make_app):
+    app = make_app(forms_server, readonly=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await signed_in(pilot)
+        app.post_message(RunActionRequested(ACTION))
+        await pilot.pause(0.2)
+        assert not isinstance(app.screen, RunActionScreen)
+        assert any("Read-only" in notification.message for notification in app._notifications)

@@ -50,7 +50,7 @@ from st2tui.messages import (
     TaskOutputLoaded,
     TasksRerunStarted,
 )
-from st2tui.models import Execution, OutputChunk, StreamEvent
+from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.screens.help import HelpEntry
 from st2tui.screens.result import FullResultScreen
@@ -396,7 +396,7 @@ class ExecutionScreen(Screen):
         self.execution_id = execution_id
         self.trail = trail
         self.execution: Execution | None = None
-        self.specs: dict = {}
+        self.specs: dict[str, ParameterSpec] = {}
         self.workflow_output = False
         self.stream_state = "connecting"
         # The execution and everything below it that the screen knows of (the event filter reads it).
@@ -410,7 +410,7 @@ class ExecutionScreen(Screen):
         self._task_tails: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        yield Static(id="execution-breadcrumb", classes="screen-title")
+        yield Static(id="execution-breadcrumb")
         yield ExecutionFacts(id="execution-facts")
         with TabbedContent(id="execution-tabs"):
             with TabPane("1 Output", id="tab-output"):

@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import re
 
-from execution_support import Api, lines_of, open_execution, text_of
+from execution_support import Api, CuttableTransport, lines_of, open_execution, text_of
 from support.tui import wait_for
 from textual.widgets import Input
 
+from st2tui.api import ReconnectPolicy, St2Client, StreamOptions
+from st2tui.app import St2TuiApp
 from st2tui.cli import build_parser
+from st2tui.config import Connection, Settings
+from st2tui.messages import ExecutionLoaded
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.screens.execution import ExecutionScreen, RerunTasksDialog
 from st2tui.screens.inquiry_form import InquiryFormScreen
@@ -444,3 +448,52 @@ async def test_respond_opens_the_form_of_the_workflows_pending_inquiry(st2_serve
         ask = next(e for e in screen.tree.descendants() if e.runner_type == "inquirer")
         assert app.screen.inquiry.id == ask.id
         rest.cancel(execution["id"])
+
+
+async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, api, tmp_path, monkeypatch):
+    monkeypatch.setenv("ST2TUI_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    rest: Api = api(st2_server)
+    transport = CuttableTransport()
+    connection = Connection(
+        api_url=st2_server.api_url,
+        auth_url=st2_server.auth_url,
+        stream_url=st2_server.stream_url,
+        base_url=st2_server.base_url,
+        profile="test",
+        username="st2admin",
+        password="Ch@ngeMe",
+        cache_token=False,
+    )
+    client = St2Client(
+        api_url=st2_server.api_url,
+        auth_url=st2_server.auth_url,
+        stream_url=st2_server.stream_url,
+        username="st2admin",
+        password="Ch@ngeMe",
+        stream_options=StreamOptions(reconnect=ReconnectPolicy(initial_delay=0.2)),
+        transport=transport,
+    )
+    app = St2TuiApp(client, connection, Settings())
+    loaded_after_cut: list[ExecutionLoaded] = []
+
+    def record(message) -> None:
+        if isinstance(message, ExecutionLoaded) and transport.cuts:
+            loaded_after_cut.append(message)
+
+    async with app.run_test(size=SIZE, message_hook=record) as pilot:
+        execution = rest.run("examples.slow-echo", seconds=6)
+        screen = await open_execution(pilot, execution["id"])
+        await wait_for(pilot, lambda: len(lines_of(screen)) >= 2, what="the first lines")
+        await wait_for(pilot, lambda: screen.stream_state == "live", what="the event stream")
+
+        transport.cut()
+        await wait_for(pilot, lambda: screen.stream_state == "reconnecting", what="the drop to show")
+        await wait_for(pilot, lambda: screen.stream_state == "live", what="the stream to come back")
+        await wait_for(pilot, lambda: bool(loaded_after_cut), what="the execution read again")
+
+        await rest.finished(execution["id"])
+        await wait_for(pilot, lambda: screen.output.stream_state == "ended", what="the end of the output")
+        await wait_for(pilot, lambda: screen.execution.status == "succeeded", what="the final status")
+        # Nothing lost, nothing twice: the view holds exactly what the server stored.
+        assert lines_of(screen) == rest.output(execution["id"]).splitlines()

@@ -75,6 +75,9 @@ class ExecutionFacts(Static):
         if execution.parent_id:
             ident.append("  parent ", style="dim")
             ident.append(execution.parent_id[-8:])
+        if execution.web_url:
+            ident.append("  st2web ", style="dim")
+            ident.append(execution.web_url, style="dim underline")
         grid.add_row("id", ident)
         who = Text(execution.user or "-")
         who.append("  triggered by ", style="dim")

@@ -106,6 +106,8 @@ def shown_by(stream_filter: StreamFilter, line: OutputLine) -> bool:
 class OutputLog(ScrollView, can_focus=True):
     """The lines, virtualised: only the rows on screen are rendered, and at most `max_lines` are kept."""
 
+    BINDING_GROUP_TITLE = "Output"
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "output-log--timestamp",
         "output-log--stderr",

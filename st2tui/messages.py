@@ -3,6 +3,7 @@ and the requests panes make of other screens (run an action, open an execution).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -255,12 +256,13 @@ class OutputReceived(Message):
     """Output chunks arrived for the output view opened as `generation`.
 
     A flood would cost one message per chunk, so the worker keeps appending to `chunks` until the screen
-    takes the batch and sets `taken`; the next chunk then starts a new message. One message per redraw.
+    takes the batch and sets `taken`; the next chunk then starts a new message. A full batch makes the
+    worker wait for `taken`, so a screen that falls behind holds back the stream instead of memory.
     """
 
     generation: int
     chunks: list[OutputChunk]
-    taken: bool = False
+    taken: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @dataclass

@@ -75,6 +75,8 @@ EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execu
 # Output streams open at once in follow-workflow mode; the client's connection pool is shared with the
 # rest of the app, and later tasks wait for a free slot (their output is replayed then, none is lost).
 MAX_OUTPUT_STREAMS = 6
+# Output chunks in one message at most; the stream waits while a full batch is still queued.
+MAX_BATCH = 2000
 # How often follow-workflow mode checks whether the whole workflow is over (seconds).
 COMPLETION_CHECK = 0.5
 # Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
@@ -105,19 +107,23 @@ class Crumb:
 
 class ChunkBatcher:
     """Collects output chunks into one `OutputReceived` at a time: the first chunk posts the message and the
-    next ones join it until the screen takes it. A flood of lines costs one message per redraw."""
+    next ones join it until the screen takes it. A flood of lines costs one message per redraw; a full
+    batch waits for the screen (memory stays bounded however far behind it is)."""
 
     def __init__(self, post: Callable[[Message], object], generation: int) -> None:
         self._post = post
         self._generation = generation
         self._open: OutputReceived | None = None
 
-    def add(self, chunk: OutputChunk) -> None:
-        if self._open is None or self._open.taken:
+    async def add(self, chunk: OutputChunk) -> None:
+        batch = self._open
+        if batch is not None and not batch.taken.is_set() and len(batch.chunks) >= MAX_BATCH:
+            await batch.taken.wait()
+        if batch is None or batch.taken.is_set():
             self._open = OutputReceived(self._generation, [chunk])
             self._post(self._open)
         else:
-            self._open.chunks.append(chunk)
+            batch.chunks.append(chunk)
 
 
 def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:
@@ -204,7 +210,7 @@ class WorkflowOutputFollower:
             await asyncio.sleep(CATCH_UP_POLL)
         held, self._held = self._held, None
         for chunk in sorted(chain(chain.from_iterable(replays), held), key=_chunk_order):
-            self._emit(chunk)
+            await self._emit(chunk)
 
     async def _stored_lines(self, execution_id: str) -> int:
         try:
@@ -218,9 +224,9 @@ class WorkflowOutputFollower:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _emit(self, chunk: OutputChunk) -> None:
+    async def _emit(self, chunk: OutputChunk) -> None:
         self._emitted[chunk.execution_id] = self._emitted.get(chunk.execution_id, 0) + 1
-        self._batcher.add(chunk)
+        await self._batcher.add(chunk)
 
     async def _collect(self, execution_id: str) -> list[OutputChunk]:
         chunks: list[OutputChunk] = []
@@ -247,7 +253,7 @@ class WorkflowOutputFollower:
                                 self._held.append(item)
                                 self._held_counts[execution_id] = self._held_counts.get(execution_id, 0) + 1
                             else:
-                                self._emit(item)
+                                await self._emit(item)
         except St2Error as exc:
             self._on_error(execution_id, exc)
         finally:
@@ -773,7 +779,7 @@ class ExecutionScreen(Screen):
             async with aclosing(self.app.client.streams.output(self.execution_id)) as items:
                 async for item in items:
                     if isinstance(item, OutputChunk):
-                        batcher.add(item)
+                        await batcher.add(item)
                     elif isinstance(item, StreamConnected):
                         self.post_message(OutputStateChanged(generation, "live"))
                     elif isinstance(item, StreamDisconnected):
@@ -819,7 +825,7 @@ class ExecutionScreen(Screen):
     @on(OutputReceived)
     def _output_received(self, event: OutputReceived) -> None:
         event.stop()
-        event.taken = True
+        event.taken.set()
         if event.generation != self._generation:
             return
         self.output.append(self._lines_of(event.chunks))

@@ -38,7 +38,7 @@ from textual.widgets import Input, Static
 from st2tui.formatting import count
 
 MAX_LINES = 10_000
-MAX_REDRAWS = 20  # per second, while lines keep coming
+MAX_REDRAWS = 12  # per second, while lines keep coming
 STATUS_INTERVAL = 0.25  # seconds between updates of the line count while lines keep coming
 StreamFilter = Literal["all", "stdout", "stderr"]
 FILTERS: tuple[StreamFilter, ...] = ("all", "stdout", "stderr")

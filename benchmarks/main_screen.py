@@ -182,6 +182,22 @@ async def key_latency(
     return latencies
 
 
+async def new_execution_latency(
+    app: St2TuiApp, pane: ExecutionsPane, clock: FrameClock, runs: int
+) -> list[float]:
+    """Milliseconds from the API's answer to `POST /executions` to the first frame showing the new row."""
+    latencies = []
+    for _ in range(runs):
+        execution = await app.client.executions.run("core.noop")
+        answered = time.perf_counter()
+        await until(lambda e=execution: pane.table.has_row(e.id), timeout=30)
+        shown = time.perf_counter()
+        await until(lambda s=shown: clock.first_after(s) is not None, timeout=10)
+        latencies.append((clock.first_after(shown) - answered) * 1000)
+        await asyncio.sleep(0.2)
+    return latencies
+
+
 def describe(name: str, values: list[float]) -> str:
     return (
         f"{name}: median {statistics.median(values):.1f} ms, p95 {percentile(values, 0.95):.1f} ms, "
@@ -236,6 +252,11 @@ async def run(args: argparse.Namespace) -> None:
                 clock = FrameClock(app)
                 quiet = await key_latency(app, pane.table, clock, 40, 0.05)
                 print(describe("keys, idle", quiet))
+                arrivals = await new_execution_latency(app, pane, clock, 10)
+                print(
+                    f"live: an execution started over REST is on screen {statistics.median(arrivals):.0f} ms "
+                    f"(median, max {max(arrivals):.0f} ms of {len(arrivals)}) after the API answered"
+                )
 
                 applied: list[int] = []
                 apply = pane.apply_updates

@@ -150,14 +150,28 @@ class ExecutionTree:
                 self.top.append(execution.id)
                 present.add(execution.id)
 
-    def refresh_head(self, executions: list[Execution]) -> None:
-        """Replace the first rows with a fresh read of them; rows further down stay."""
+    def refresh_head(self, executions: list[Execution], *, newest_first: bool) -> int:
+        """Replace the first rows with a fresh read of them; rows further down stay.
+
+        With newest first, rows newer than the read (the stream brought them while it was under way)
+        stay on top; returns how many, as the server's total did not count them.
+        """
         head = [execution.id for execution in executions]
         seen = set(head)
-        tail = [eid for eid in self.top[len(head) :] if eid not in seen]
+        newer: list[str] = []
+        if newest_first and executions and executions[0].start_timestamp is not None:
+            first = executions[0].start_timestamp
+            newer = [
+                eid
+                for eid in self.top
+                if eid not in seen and (self.executions[eid].start_timestamp or first) > first
+            ]
+        kept = seen | set(newer)
+        tail = [eid for eid in self.top[len(head) + len(newer) :] if eid not in kept]
         for execution in executions:
             self.executions[execution.id] = execution
-        self.top = head + tail
+        self.top = newer + head + tail
+        return len(newer)
 
     def insert_top(self, execution: Execution, *, complete: bool) -> bool:
         """Place a new execution among the top rows by start time (newest first).
@@ -310,6 +324,8 @@ class ExecutionsPane(Pane):
         self._visible: dict[str, VisibleRow] = {}
         self._rows_for: dict[str, list[str]] = {}
         self._summary = ""
+        # Row key -> (execution, other inputs, row): what each row was built from; see `_table_row`.
+        self._built: dict[str, tuple[Execution, tuple[object, ...], TableRow]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("Executions", id="executions-summary", classes="pane-summary")
@@ -490,10 +506,11 @@ class ExecutionsPane(Pane):
             return  # an answer to a filter or sort that was replaced since
         page = event.page
         items = [self._slim(execution) for execution in page]
+        newer = 0
         if event.mode == "append":
             self.listing.extend(items)
         elif event.mode == "refresh":
-            self.listing.refresh_head(items)
+            newer = self.listing.refresh_head(items, newest_first=self.sort == DEFAULT_SORT)
             self.activity.record(items)
         else:
             listed = {execution.id for execution in items}
@@ -504,7 +521,7 @@ class ExecutionsPane(Pane):
             for execution_id in {key.rsplit("/", 1)[-1] for key in expanded}:
                 self._fetch_children(execution_id)
         if page.total is not None:
-            self.total = page.total
+            self.total = page.total + (newer if event.mode == "refresh" else 0)
         filtered = bool(self.filter_query.source) or not self.top_level_only
         self.table.empty_text = "No executions match this filter." if filtered else "No executions yet."
         self._rebuild()
@@ -596,13 +613,16 @@ class ExecutionsPane(Pane):
         for row in rows:
             self._rows_for.setdefault(row.execution_id, []).append(row.key)
         self.table.set_rows([self._table_row(row) for row in rows])
+        self._built = {row.key: self._built[row.key] for row in rows if row.key in self._built}
         self._update_summary()
 
     def _redraw(self, execution_id: str) -> None:
         for key in self._rows_for.get(execution_id, ()):
-            self.table.update_row(self._table_row(self._visible[key]))
+            self.table.update_row(self._table_row(self._visible[key], fresh=True))
 
-    def _table_row(self, row: VisibleRow) -> TableRow:
+    def _table_row(self, row: VisibleRow, *, fresh: bool = False) -> TableRow:
+        """The table row of `row`; rebuilt only when what it shows changed (a new execution among a
+        thousand loaded ones must not rebuild them all), or when `fresh` (elapsed time ticks)."""
         execution = self.listing.executions[row.execution_id]
         if execution.id in self.listing.loading:
             marker = "… "
@@ -610,6 +630,17 @@ class ExecutionsPane(Pane):
             marker = "▾ " if row.key in self.listing.expanded else "▸ "
         else:
             marker = "  " if row.depth == 0 else "─ "
+        marked = execution.id in self.listing.marked
+        inputs = (row.guides, marker, marked, self.utc)
+        built = self._built.get(row.key)
+        # The same Execution object means the same state (updates replace the object).
+        if built is not None and not fresh and built[0] is execution and built[1] == inputs:
+            return built[2]
+        table_row = self._build_row(row, execution, marker, marked)
+        self._built[row.key] = (execution, inputs, table_row)
+        return table_row
+
+    def _build_row(self, row: VisibleRow, execution: Execution, marker: str, marked: bool) -> TableRow:
         action = Text.assemble((row.guides, "dim"), (marker, "bold"), execution.action_ref)
         trigger = execution.triggered_by
         cells = [
@@ -622,7 +653,7 @@ class ExecutionsPane(Pane):
             short_timestamp(execution.start_timestamp, utc=self.utc),
             duration(execution.elapsed(formatting.now())),
         ]
-        return TableRow(row.key, cells, marked=execution.id in self.listing.marked)
+        return TableRow(row.key, cells, marked=marked)
 
     def _update_summary(self) -> None:
         shown = len(self.listing.top)

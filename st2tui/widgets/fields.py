@@ -167,8 +167,8 @@ class ParameterField(Horizontal):
         """A short mark beside the name (a re-run shows `changed` on overridden values)."""
         if flag != self.flag:
             self.flag = flag
-            with contextlib.suppress(Exception):
-                self.query_one(".field-label", Static).update(self._label_text())
+            for label in self.query(".field-label").results(Static):
+                label.update(self._label_text())
 
     def default_placeholder(self) -> str:
         if self.placeholder is not None:
@@ -246,8 +246,8 @@ class ParameterField(Horizontal):
         return None
 
     def validate_live(self) -> None:
-        with contextlib.suppress(Exception):
-            self.check()
+        """Check as the user types ("required" waits for a submit)."""
+        self.check()
 
     def show_message(self, error: str | None, *, note: str = "") -> None:
         """An error (red) or a note (dim) under the field."""
@@ -256,7 +256,9 @@ class ParameterField(Horizontal):
             return  # checked on every key press: redraw only what changes
         self._shown = shown
         self.set_class(error is not None, "-invalid")
-        self.query_one(".field-notes", Static).update(self._notes_text())
+        # Before the field is composed there is nothing to update: compose shows the notes.
+        for notes in self.query(".field-notes").results(Static):
+            notes.update(self._notes_text())
         if error is not None and self.has_focus_within:
             # The error is under the editor: bring it into view with it.
             self.call_after_refresh(self.scroll_visible, animate=False)
@@ -391,7 +393,9 @@ class _Toggle(Switch):
     """A switch that space toggles; enter is left to the form (it submits)."""
 
     inherit_bindings = False
-    BINDINGS = [Binding("space", "toggle_switch", "Toggle", show=False)]
+    BINDINGS = [
+        Binding("space", "toggle_switch", "Toggle", show=False, id="form.switch", tooltip="Switch on or off")
+    ]
 
 
 class BooleanField(ParameterField):
@@ -431,11 +435,11 @@ class BooleanField(ParameterField):
         return Parsed(parse_bool(self._text))
 
     def show_editor_text(self, text: str) -> None:
-        with contextlib.suppress(Exception):
-            switch = self.query_one(_Toggle)
+        for switch in self.query(_Toggle):
             with switch.prevent(Switch.Changed):
                 switch.value = self._switch_state()
-            self.query_one(".switch-state", Static).update(self._state_words())
+        for state in self.query(".switch-state").results(Static):
+            state.update(self._state_words())
 
     @on(Switch.Changed)
     def _switched(self, event: Switch.Changed) -> None:
@@ -453,11 +457,10 @@ class EnumField(ParameterField):
         options = [
             (format_value(self.spec, option), index) for index, option in enumerate(self.spec.enum or [])
         ]
-        allow_blank = not self.spec.has_default or self.spec.default not in (self.spec.enum or [])
         yield Select(
             options,
             value=self._index(self._text),
-            allow_blank=allow_blank,
+            allow_blank=self.allow_blank,
             prompt="(not set)",
             compact=True,
             classes="field-editor",
@@ -470,11 +473,17 @@ class EnumField(ParameterField):
                 return index
         return Select.NULL
 
+    @property
+    def allow_blank(self) -> bool:
+        return not self.spec.has_default or self.spec.default not in (self.spec.enum or [])
+
     def show_editor_text(self, text: str) -> None:
-        with contextlib.suppress(Exception):
-            select = self.query_one(Select)
+        index = self._index(text)
+        if index is Select.NULL and not self.allow_blank:
+            return  # not one of the choices: the field says so, the list keeps its choice
+        for select in self.query(Select):
             with select.prevent(Select.Changed):
-                select.value = self._index(text)
+                select.value = index
 
     @on(Select.Changed)
     def _selected(self, event: Select.Changed) -> None:
@@ -645,4 +654,5 @@ class FormScreen(ModalScreen[ResultT], Generic[ResultT]):
             self.notify(f"The editor did not finish: {failure}", severity="error")
             return
         field.set_text(edited, baseline=False)
-        field.focus_editor()
+        # A line break may have swapped the one-line editor for a text area: focus what is there then.
+        self.call_after_refresh(field.focus_editor)

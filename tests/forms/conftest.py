@@ -22,6 +22,14 @@ from st2tui.screens.main import MainScreen
 from st2tui.screens.run_action import RunActionScreen
 from st2tui.widgets.fields import FormScreen, ParameterField
 
+# Seconds to wait for the app and the server: generous, as a busy machine answers slowly.
+PATIENCE = 30
+
+
+async def until(pilot: Pilot, condition, what: str = "condition") -> None:
+    """Let the app run until `condition()` holds."""
+    await wait_for(pilot, condition, timeout=PATIENCE, what=what)
+
 
 @pytest.fixture(autouse=True)
 def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -58,7 +66,7 @@ def executions_of(rest: httpx.Client, action: str) -> list[dict[str, Any]]:
 
 async def signed_in(pilot: Pilot) -> None:
     app = pilot.app
-    await wait_for(
+    await until(
         pilot,
         lambda: any(isinstance(screen, MainScreen) and screen.signed_in for screen in app.screen_stack),
         what="sign-in",
@@ -70,7 +78,7 @@ async def open_run_form(pilot: Pilot, action_ref: str, **request: Any) -> RunAct
     app = pilot.app
     await signed_in(pilot)
     app.post_message(RunActionRequested(action_ref, **request))
-    await wait_for(
+    await until(
         pilot, lambda: isinstance(app.screen, RunActionScreen) and app.screen.loaded, what="the run form"
     )
     return app.screen

@@ -9,9 +9,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from conftest import enter, open_run_form
+from conftest import enter, open_run_form, until
 from support.rest import api_client
-from support.tui import wait_for
 from textual.widgets import Input, TextArea
 
 from st2tui import formatting
@@ -46,7 +45,7 @@ async def _settled(pilot) -> None:
     app.animation_level = "none"
     header = app.screen.query_one(StatusHeader)
     executions = app.screen.query_one(ExecutionsPane)
-    await wait_for(pilot, lambda: header.stream_state == "live" and executions.table.row_count == 50)
+    await until(pilot, lambda: header.stream_state == "live" and executions.table.row_count == 50)
 
 
 async def _quiet(pilot) -> None:
@@ -92,7 +91,7 @@ def test_key_form_editing_a_json_value(snapshot_server, make_app, snap_compare):
     async def run_before(pilot):
         await _settled(pilot)
         app.post_message(KeyEditRequested(key))
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyFormScreen) and app.screen.loaded)
+        await until(pilot, lambda: isinstance(app.screen, KeyFormScreen) and app.screen.loaded)
         await _quiet(pilot)
 
     assert snap_compare(app, terminal_size=(120, 36), run_before=run_before)

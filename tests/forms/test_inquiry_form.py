@@ -3,10 +3,9 @@ fields of every schema type, refused when wrong, reach the server typed."""
 
 from __future__ import annotations
 
-from conftest import enter, field_message, shown, signed_in
+from conftest import enter, field_message, shown, signed_in, until
 from support.rest import pending_inquiry_for, wait_until
 from support.rest import wait_for as wait_for_execution
-from support.tui import wait_for
 from textual.widgets import Select
 
 from st2tui.messages import InquiryResponseRequested
@@ -34,22 +33,22 @@ async def test_answering_from_the_inquiries_pane_resumes_the_waiting_workflow(fo
         await signed_in(pilot)
         await pilot.press("5")
         pane = app.screen.query_one("#inquiries-pane")
-        await wait_for(pilot, lambda: ask["id"] in pane.pending, what="the inquiry in the pane")
+        await until(pilot, lambda: ask["id"] in pane.pending, what="the inquiry in the pane")
         pane.table.move_to(ask["id"])
         pane.table.focus()
-        await wait_for(pilot, lambda: pane.selected is not None and pane.selected.inquiry.id == ask["id"])
+        await until(pilot, lambda: pane.selected is not None and pane.selected.inquiry.id == ask["id"])
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
+        await until(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
         screen = app.screen
         context = screen.query_one("#inquiry-context")
-        await wait_for(
+        await until(
             pilot, lambda: "examples.orquesta-ask-basic" in shown(context), what="the question's context"
         )
         assert workflow["id"] in shown(context)
         assert "start" in shown(context) and "get_approval ← asks" in shown(context)
         assert screen._focused_field().spec.name == "approved"
         await pilot.press("space", "ctrl+s")
-        await wait_for(pilot, lambda: not isinstance(app.screen, InquiryFormScreen), what="the answer")
+        await until(pilot, lambda: not isinstance(app.screen, InquiryFormScreen), what="the answer")
     done = wait_for_execution(rest, workflow["id"])
     assert done["status"] == "succeeded"
     answered = rest.get(f"/api/v1/executions/{ask['id']}").json()
@@ -65,9 +64,9 @@ async def test_every_schema_type_is_checked_and_sent_typed(forms_server, make_ap
     async with app.run_test(size=(120, 40)) as pilot:
         await signed_in(pilot)
         app.post_message(InquiryResponseRequested(inquiry))
-        await wait_for(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
+        await until(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
         screen = app.screen
-        await wait_for(pilot, lambda: "Standalone inquiry" in shown(screen.query_one("#inquiry-context")))
+        await until(pilot, lambda: "Standalone inquiry" in shown(screen.query_one("#inquiry-context")))
         assert [field.spec.name for field in screen.fields] == [
             "approved",
             "reason",
@@ -94,7 +93,7 @@ async def test_every_schema_type_is_checked_and_sent_typed(forms_server, make_ap
         screen.query_one("#field-target Select", Select).value = 1
         await pilot.pause()
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not isinstance(app.screen, InquiryFormScreen), what="the answer")
+        await until(pilot, lambda: not isinstance(app.screen, InquiryFormScreen), what="the answer")
     answered = rest.get(f"/api/v1/executions/{ask['id']}").json()
     assert answered["status"] == "succeeded"
     assert answered["result"]["response"] == {

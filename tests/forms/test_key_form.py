@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
-from conftest import enter, field_message, shown, signed_in
-from support.tui import wait_for
+from conftest import enter, field_message, shown, signed_in, until
 
 from st2tui.messages import KeyEditRequested
 from st2tui.models import KeyValuePair
@@ -24,14 +23,14 @@ async def _open(pilot, key: KeyValuePair | None) -> KeyFormScreen:
     app = pilot.app
     await signed_in(pilot)
     app.post_message(KeyEditRequested(key))
-    await wait_for(
+    await until(
         pilot, lambda: isinstance(app.screen, KeyFormScreen) and app.screen.loaded, what="the key form"
     )
     return app.screen
 
 
 async def _closed(pilot) -> None:
-    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, KeyFormScreen), what="the form to close")
+    await until(pilot, lambda: not isinstance(pilot.app.screen, KeyFormScreen), what="the form to close")
 
 
 async def test_a_new_key_stores_json_on_one_line_with_its_ttl_and_description(forms_server, make_app, rest):
@@ -70,7 +69,7 @@ async def test_editing_warns_when_another_client_changed_the_key_and_asks_before
             "/api/v1/keys/rollout", json={"name": "rollout", "value": '{"batch": 2}', "description": "v2"}
         )
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
+        await until(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
         dialog = app.screen
         body = shown(dialog.query_one(".dialog-body"))
         assert "someone changed its value and its description" in body
@@ -78,12 +77,12 @@ async def test_editing_warns_when_another_client_changed_the_key_and_asks_before
         assert '"batch": 2' in shown(server_side) and "v2" in shown(server_side)
         assert '"batch": 5' in shown(your_side)
         await pilot.press("escape")  # keep editing
-        await wait_for(pilot, lambda: app.screen is screen, what="back to the form")
+        await until(pilot, lambda: app.screen is screen, what="back to the form")
         assert _key(rest, "rollout")["value"] == '{"batch": 2}', "overwritten without a yes"
         assert value.text == '{"batch": 5}' and "ctrl+s asks again" in shown(screen.query_one(".form-banner"))
 
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning again")
+        await until(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning again")
         await pilot.press("o")
         await _closed(pilot)
     stored = _key(rest, "rollout")
@@ -118,7 +117,7 @@ async def test_a_secret_is_kept_encrypted_unless_the_user_asks_to_see_it(forms_s
 
         screen = await _open(pilot, KeyValuePair.from_dict(_key(rest, "vault")))
         await pilot.press("ctrl+r")
-        await wait_for(pilot, lambda: value_text(screen) == "hunter2", what="the decrypted value")
+        await until(pilot, lambda: value_text(screen) == "hunter2", what="the decrypted value")
         assert "Decrypted at your request." in field_message(screen.field("value"))
         await enter(pilot, screen, "value", "hunter3")
         await pilot.press("ctrl+s")
@@ -139,12 +138,12 @@ async def test_delete_asks_first(forms_server, make_app, rest):
     async with app.run_test(size=(120, 40)) as pilot:
         await _open(pilot, KeyValuePair.from_dict(_key(rest, "doomed")))
         await pilot.press("f8")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="back to the form")
+        await until(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="back to the form")
         assert _key(rest, "doomed") is not None
         await pilot.press("f8")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await pilot.press("y")
         await _closed(pilot)
     assert _key(rest, "doomed") is None
@@ -155,18 +154,16 @@ async def test_the_keys_pane_opens_the_form_and_shows_the_saved_key(forms_server
     async with app.run_test(size=(120, 40)) as pilot:
         await signed_in(pilot)
         await pilot.press("4")
-        await wait_for(pilot, lambda: app.screen.query_one("#keys-pane").loaded, what="the keys pane")
+        await until(pilot, lambda: app.screen.query_one("#keys-pane").loaded, what="the keys pane")
         await pilot.press("n")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="the key form")
+        await until(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="the key form")
         screen = app.screen
         await enter(pilot, screen, "name", "from_pane")
         await enter(pilot, screen, "value", "[1, 2]")
         await pilot.press("ctrl+s")
         await _closed(pilot)
         pane = app.screen.query_one("#keys-pane")
-        await wait_for(
-            pilot, lambda: any(k.name == "from_pane" for k in pane.keys.values()), what="the new row"
-        )
+        await until(pilot, lambda: any(k.name == "from_pane" for k in pane.keys.values()), what="the new row")
     assert json.loads(_key(rest, "from_pane")["value"]) == [1, 2]
 
 
@@ -178,8 +175,8 @@ async def test_creating_a_key_that_already_exists_asks_before_replacing_it(forms
         await enter(pilot, screen, "name", "deploy_target")
         await enter(pilot, screen, "value", "production")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
+        await until(pilot, lambda: isinstance(app.screen, KeyConflictDialog), what="the warning")
         assert "already exists" in shown(app.screen.query_one(".dialog-body"))
         await pilot.press("escape")
-        await wait_for(pilot, lambda: app.screen is screen, what="back to the form")
+        await until(pilot, lambda: app.screen is screen, what="back to the form")
     assert _key(rest, "deploy_target")["value"] == existing

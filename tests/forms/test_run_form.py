@@ -8,8 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from conftest import enter, executions_of, field_message, open_run_form, shown, signed_in
-from support.tui import wait_for
+from conftest import enter, executions_of, field_message, open_run_form, shown, signed_in, until
 from textual.widgets import Select
 
 from st2tui.messages import ExecutionOpenRequested, RunActionRequested
@@ -47,7 +46,7 @@ async def _submit_refused(pilot, screen: RunActionScreen) -> None:
 
 async def _submitted(pilot, rest, before: int) -> dict:
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: not isinstance(pilot.app.screen, RunActionScreen), what="the form to close")
+    await until(pilot, lambda: not isinstance(pilot.app.screen, RunActionScreen), what="the form to close")
     runs = executions_of(rest, ACTION)
     assert len(runs) == before + 1
     return runs[0]
@@ -97,8 +96,9 @@ async def test_choices_and_switches_refuse_stale_values_and_send_what_is_picked(
         screen.field("dry_run").focus_editor()
         await pilot.press("space")
         screen.field("verbose").focus_editor()
-        await pilot.press("space")
+        await pilot.press("space", "q")  # q on a switch does not quit (nor lose the form)
         await pilot.pause()
+        assert app.is_running and app.screen is screen
         execution = await _submitted(pilot, rest, before)
     assert execution["parameters"]["level"] == "error"
     assert execution["parameters"]["dry_run"] is True
@@ -115,7 +115,7 @@ async def test_a_server_400_shows_on_its_field_and_keeps_everything_typed(forms_
         assert "Template" in field_message(count)  # passes unchecked: the server renders it
         before = len(executions_of(rest, ACTION))
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: count.has_class("-invalid"), what="the server's refusal")
+        await until(pilot, lambda: count.has_class("-invalid"), what="the server's refusal")
         assert app.screen is screen
         assert field_message(count) == "✘ The server refused this: 20 is greater than the maximum of 10"
         assert "Your values are kept" in shown(screen.query_one(".form-banner"))
@@ -168,7 +168,7 @@ async def test_last_values_are_offered_next_time_without_secrets(forms_server, m
         await enter(pilot, screen, "count", "9")
         await enter(pilot, screen, "api_token", "hidden")
         await pilot.press("ctrl+s")
-        await wait_for(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="the run")
+        await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="the run")
 
         screen = await open_run_form(pilot, ACTION)
         assert screen.query_one("#run-offer").display
@@ -200,7 +200,7 @@ async def test_rerun_prefills_the_form_and_keeps_the_masked_secret_on_the_server
         assert token.text == "" and "enter it again" in field_message(token)
         assert "api_token" not in screen.payload(screen._values()[0])  # the mask is never sent
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="closing")
+        await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="closing")
 
         screen = await open_run_form(pilot, ACTION, parameters=masked, rerun_of=created["id"])
         token = screen.field("api_token")
@@ -225,19 +225,19 @@ async def test_escape_asks_before_dropping_what_was_typed(forms_server, make_app
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_run_form(pilot, ACTION)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="closing untouched")
+        await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="closing untouched")
 
         screen = await open_run_form(pilot, ACTION)
         await enter(pilot, screen, "message", "typed")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await pilot.press("n")
-        await wait_for(pilot, lambda: app.screen is screen, what="back to the form")
+        await until(pilot, lambda: app.screen is screen, what="back to the form")
         assert screen.field("message").text == "typed"
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await pilot.press("y")
-        await wait_for(
+        await until(
             pilot, lambda: not isinstance(app.screen, (RunActionScreen, ConfirmDialog)), what="closed"
         )
 
@@ -253,11 +253,11 @@ async def test_tab_follows_the_fields_and_enter_submits(forms_server, make_app, 
         assert order == [field.spec.name for field in screen.fields][:6]
         assert order == ["message", "count", "level", "environment", "api_token", "content_version"]
         screen.field("message").focus_editor()
-        await pilot.press(*"by enter")
+        await pilot.press(*"q by enter")  # q types, it does not quit
         before = len(executions_of(rest, ACTION))
         await pilot.press("enter")
-        await wait_for(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="submitted by enter")
-    assert executions_of(rest, ACTION)[0]["parameters"]["message"] == "by enter"
+        await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="submitted by enter")
+    assert executions_of(rest, ACTION)[0]["parameters"]["message"] == "q by enter"
     assert len(executions_of(rest, ACTION)) == before + 1
 
 

@@ -37,7 +37,8 @@ from st2tui.widgets.table import Column, RecordTable, TableRow
 PAGE_SIZE = 50
 # A poll or resync re-reads what is loaded, up to this many rows (the rest is kept as it was).
 REFRESH_LIMIT = 500
-CHILDREN_PAGE = 100
+# Page size of the reads that fetch everything of a kind (a workflow's children, the last hour).
+API_PAGE = 100
 ACTIVITY_WINDOW = timedelta(hours=1)
 # The strip counts at most this many executions of the last hour (20 requests); beyond that it is a floor.
 ACTIVITY_LIMIT = 2000
@@ -140,6 +141,8 @@ class ExecutionTree:
         self.loading.clear()
         self.executions = {}
         self.extend(executions)
+        # Marks stay on the executions still listed (cancel and re-run act on what can be seen).
+        self.marked = {eid: None for eid in self.marked if eid in self.executions}
 
     def extend(self, executions: Iterable[Execution]) -> None:
         """Append a page (ids already loaded, e.g. shifted down by new executions, are skipped)."""
@@ -450,7 +453,7 @@ class ExecutionsPane(Pane):
                     parent="null",
                     timestamp_gt=since,
                     include_attributes=ACTIVITY_FIELDS,
-                    limit=CHILDREN_PAGE,
+                    limit=API_PAGE,
                     offset=len(found) or None,
                 )
                 found += page.items
@@ -484,7 +487,7 @@ class ExecutionsPane(Pane):
                 page = await self.app.client.executions.list(
                     parent=parent_id,
                     sort_asc=True,
-                    limit=CHILDREN_PAGE,
+                    limit=API_PAGE,
                     offset=len(children) or None,
                     include_attributes=LIST_FIELDS,
                 )

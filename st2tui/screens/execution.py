@@ -76,7 +76,8 @@ EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execu
 # rest of the app, and later tasks wait for a free slot (their output is replayed then, none is lost).
 MAX_OUTPUT_STREAMS = 6
 # Output chunks in one message at most; the stream waits while a full batch is still queued.
-MAX_BATCH = 2000
+MAX_BATCH = 1000
+YIELD_EVERY = 100
 # How often follow-workflow mode checks whether the whole workflow is over (seconds).
 COMPLETION_CHECK = 0.5
 # Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
@@ -124,6 +125,9 @@ class ChunkBatcher:
             self._post(self._open)
         else:
             batch.chunks.append(chunk)
+            if len(batch.chunks) % YIELD_EVERY == 0:
+                # A network read can hold thousands of chunks: let key presses and redraws in between.
+                await asyncio.sleep(0)
 
 
 def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import ModalScreen
 
 from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
 from st2tui.config import ConfigError, Connection, Settings, app_config_path, load_app_config, resolve
@@ -40,7 +41,7 @@ class St2TuiApp(App[None]):
     TITLE = "st2tui"
     BINDING_GROUP_TITLE = "Application"
     BINDINGS = [
-        Binding("q", "quit", "Quit", id="quit", tooltip="Leave st2tui"),
+        Binding("q", "leave", "Quit", id="quit", tooltip="Leave st2tui"),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -73,6 +74,15 @@ class St2TuiApp(App[None]):
         self.secrets = secrets
         if settings.keybindings:
             self.set_keymap(settings.keybindings)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In a dialog or form, `q` is a letter or a no-op, never "quit and lose what was typed".
+        if action == "leave" and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
+    def action_leave(self) -> None:
+        self.exit()
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme

@@ -220,3 +220,18 @@ async def test_ctx_switches_to_another_profile(st2_server, fresh_server, make_ap
             pilot, lambda: other["id"] in pane.listing.executions, what="the other server's executions"
         )
         assert app.connection.api_url == f"{fresh_server.base_url}/api/v1"
+
+
+async def test_q_in_a_dialog_does_not_quit_the_app(st2_server, make_app):
+    app = make_app(st2_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.push_screen(ConfirmDialog("Disable rule?", "examples.every-minute stops firing."))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the dialog")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        await wait_for(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="the dialog to close")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not app.is_running, what="q to quit from the main screen")

@@ -574,17 +574,23 @@ class OutputLog(ScrollView, can_focus=True):
             segments.append(Segment(label.ljust(self.source_width), base + colour))
             segments.append(Segment(" │ ", base + Style(dim=True)))
         start, end = self._pieces(line)[part] if self.wrap else (0, len(line.text))
-        text = Text(line.text[start:end], no_wrap=True, end="")
-        text.stylize(base + self._text_style(line))
+        piece = line.text[start:end]
+        style = base + self._text_style(line)
+        pattern = self._pattern()
+        matches = [] if pattern is None else [m.span() for m in pattern.finditer(line.text)]
+        if not matches and line.seq != self.current_seq:
+            # The common case (every row of a flood): one segment, no Text to build and render.
+            segments.append(Segment(piece, style))
+            return Strip(segments)
+        text = Text(piece, no_wrap=True, end="")
+        text.stylize(style)
         if line.seq == self.current_seq:
             text.stylize(self._style("output-log--current"))
-        pattern = self._pattern()
-        if pattern is not None:
-            match_style = self._style("output-log--match")
-            for match in pattern.finditer(line.text):
-                left, right = max(match.start(), start), min(match.end(), end)
-                if left < right:
-                    text.stylize(match_style, left - start, right - start)
+        match_style = self._style("output-log--match")
+        for match_start, match_end in matches:
+            left, right = max(match_start, start), min(match_end, end)
+            if left < right:
+                text.stylize(match_style, left - start, right - start)
         segments.extend(text.render(self.app.console))
         return Strip(segments)
 

@@ -52,7 +52,7 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.screens.help import HelpEntry
+from st2tui.screens.help import HelpEntry, help_entries
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.execution_info import (
@@ -1036,21 +1036,7 @@ class ExecutionScreen(Screen):
         self.load_execution()
 
     def action_help(self) -> None:
-        lines: dict[tuple[str, str], list[str]] = {}
-        described: dict[tuple[str, str], tuple[str, str]] = {}
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if binding.system or not binding.description:
-                continue
-            group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
-            line = (group, binding.action)
-            lines.setdefault(line, []).append(self.app.get_key_display(binding))
-            described[line] = (binding.description, binding.tooltip)
-        entries = [
-            HelpEntry(group, " ".join(keys), *described[(group, action)])
-            for (group, action), keys in lines.items()
-        ]
-        self.app.push_screen(ExecutionKeysScreen(entries))
+        self.app.push_screen(ExecutionKeysScreen(help_entries(self)))
 
     # -- controls --------------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
 from st2tui.widgets.command_bar import COMMANDS
@@ -24,6 +24,27 @@ class HelpEntry:
     keys: str
     description: str
     tooltip: str
+
+
+def help_entries(screen: Screen) -> list[HelpEntry]:
+    """The keys in force on `screen`, one line per action (↑ and k share a line).
+
+    Areas keep the order of the binding chain, so the focused widget's keys come first.
+    """
+    lines: dict[tuple[str, str], list[str]] = {}
+    described: dict[tuple[str, str], tuple[str, str]] = {}
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.system or not binding.description:
+            continue
+        group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
+        line = (group, binding.action)
+        lines.setdefault(line, []).append(screen.app.get_key_display(binding))
+        described[line] = (binding.description, binding.tooltip)
+    return [
+        HelpEntry(group, " ".join(keys), *described[(group, action)])
+        for (group, action), keys in lines.items()
+    ]
 
 
 class HelpScreen(ModalScreen[None]):

@@ -19,7 +19,7 @@ from st2tui.api import St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
-from st2tui.screens.help import HelpEntry, HelpScreen
+from st2tui.screens.help import HelpScreen, help_entries
 from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
@@ -329,23 +329,7 @@ class MainScreen(Screen):
             self.app.switch_profile(name)
 
     def action_help(self) -> None:
-        # Keys bound to the same action (↑ and k) share a line; areas keep the order of the binding
-        # chain, so the focused widget's keys come first.
-        lines: dict[tuple[str, str], list[str]] = {}
-        described: dict[tuple[str, str], tuple[str, str]] = {}
-        for active in self.active_bindings.values():
-            binding = active.binding
-            if binding.system or not binding.description:
-                continue
-            group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
-            line = (group, binding.action)
-            lines.setdefault(line, []).append(self.app.get_key_display(binding))
-            described[line] = (binding.description, binding.tooltip)
-        entries = [
-            HelpEntry(group, " ".join(keys), *described[(group, action)])
-            for (group, action), keys in lines.items()
-        ]
-        self.app.push_screen(HelpScreen(entries))
+        self.app.push_screen(HelpScreen(help_entries(self)))
 
     def palette_commands(self) -> list[PaletteCommand]:
         pane = self.current_pane

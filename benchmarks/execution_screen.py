@@ -73,6 +73,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def rss_mb() -> float:
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
 def st2_cli() -> str | None:
     env = os.environ.get("ST2TUI_ST2_CLI")
     if env and Path(env).is_file():
@@ -296,6 +302,7 @@ async def flood(server: DemoServerProcess, api: httpx.AsyncClient, rate: int, se
         arrivals = ArrivalClock(log)
         keys: list[float] = []
         samples: list[int] = []
+        memory: list[float] = [rss_mb()]
         frames_before = len(clock.frames)
         started = time.time()
         last_sample, last_count = started, 0
@@ -306,6 +313,7 @@ async def flood(server: DemoServerProcess, api: httpx.AsyncClient, rate: int, se
             now = time.time()
             if now - last_sample >= 1.0:
                 samples.append(round((arrivals.count - last_count) / (now - last_sample)))
+                memory.append(rss_mb())
                 last_sample, last_count = now, arrivals.count
                 status = await status_of(api, execution_id)
         ended = time.time()
@@ -328,7 +336,11 @@ async def flood(server: DemoServerProcess, api: httpx.AsyncClient, rate: int, se
             f"(status polled once a second); kept {log.line_count:,} of {log.received:,} lines"
         )
         print(f"  key `t` during the flood: {describe(keys)}")
-        print(f"  peak RSS of the TUI process: {peak_rss_mb():.0f} MB")
+        print(
+            f"  RSS of the TUI process: {memory[0]:.0f} MB when the flood started, "
+            f"{statistics.median(memory):.0f} MB median, {max(memory):.0f} MB at most during it, "
+            f"{rss_mb():.0f} MB at the end; peak {peak_rss_mb():.0f} MB"
+        )
 
 
 async def run(args: argparse.Namespace) -> None:

@@ -84,6 +84,10 @@ COMPLETION_CHECK = 0.5
 CATCH_UP_LIMIT = 5.0
 CATCH_UP_POLL = 0.05
 INQUIRY_RUNNER = "inquirer"
+# Seconds between status reads of a single (non-workflow) execution while it runs.
+STATUS_POLL = 2.0
+# The header's stream states for the output stream's own ("ended" is as good as live: nothing is missed).
+OUTPUT_TO_HEADER_STATE = {"ended": "live", "failed": "offline"}
 # How the workflow's own lines (orquesta's progress messages) are labelled in follow-workflow mode.
 WORKFLOW_SOURCE = "(workflow)"
 TABS = (
@@ -568,7 +572,13 @@ class ExecutionScreen(Screen):
                 self._restart_output()
         if not self._events_started:
             self._events_started = True
-            self.watch_events(execution.is_workflow)
+            if execution.is_workflow:
+                self.watch_events()
+            else:
+                # One execution: its output stream says when it ends, and its status is read every few
+                # seconds meanwhile. The event stream would bring the whole final document, result and all
+                # (megabytes for a chatty command), once more besides the main screen's copy.
+                self.set_interval(STATUS_POLL, self._poll_status)
 
     def _apply(self, execution: Execution) -> None:
         """Show a newer state of the execution itself."""
@@ -667,14 +677,15 @@ class ExecutionScreen(Screen):
 
     # -- the event stream: status changes of the execution and of its descendants -------------------------
 
-    @work(
-        exclusive=True, group="execution-events", exit_on_error=False, description="Following the execution"
-    )
-    async def watch_events(self, workflow: bool) -> None:
+    def _poll_status(self) -> None:
+        if self.execution is not None and not self.execution.is_terminal:
+            self.load_execution()
+
+    @work(exclusive=True, group="execution-events", exit_on_error=False, description="Following the workflow")
+    async def watch_events(self) -> None:
         self.post_message(StreamStateChanged("connecting"))
-        # A single execution is filtered by the server; a workflow's descendants are only known on arrival.
-        ids = None if workflow else [self.execution_id]
-        stream = self.app.client.streams.events(events=EXECUTION_EVENTS, execution_ids=ids)
+        # Unfiltered: the workflow's descendants are only known when they appear.
+        stream = self.app.client.streams.events(events=EXECUTION_EVENTS)
         async with aclosing(stream) as items:
             async for item in items:
                 if isinstance(item, StreamEvent):
@@ -788,6 +799,8 @@ class ExecutionScreen(Screen):
                         self.post_message(OutputStateChanged(generation, "live"))
                     elif isinstance(item, StreamDisconnected):
                         self.post_message(OutputStateChanged(generation, "reconnecting", item.reason))
+                    elif isinstance(item, StreamReconnected):
+                        self.load_execution()  # what changed while the stream was down
         except St2Error as exc:
             state = "failed"
             self.post_message(ApiFailed("Following the output", exc))
@@ -822,6 +835,12 @@ class ExecutionScreen(Screen):
         event.stop()
         if event.generation != self._generation:
             return
+        if self.execution is not None and not self.execution.is_workflow:
+            # The output stream is this screen's only stream: the header shows its state.
+            self.stream_state = OUTPUT_TO_HEADER_STATE.get(event.state, event.state)
+            self._show_breadcrumb()
+            if event.state == "ended":
+                self.load_execution()  # the final document
         if event.state in ("ended", "failed"):
             self._flush_partials()
         self.output.stream_state = event.state

@@ -68,7 +68,7 @@ async def test_output_appears_live_in_order_with_stderr_in_its_colour(st2_server
             }
 
         assert colours("out-3") and colours("err-3") and colours("out-3") != colours("err-3")
-        assert screen.execution.status == "succeeded"
+        await wait_for(pilot, lambda: screen.execution.status == "succeeded", what="the final status")
 
 
 async def test_scrolling_up_stops_following_counts_new_lines_and_end_resumes(st2_server, make_app, api):

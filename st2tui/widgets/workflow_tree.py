@@ -325,7 +325,10 @@ class TaskPreview(VerticalScroll):
             parts.append(Text("  none", style="dim"))
         parts += self._outcome(execution, output_tail)
         parts.append(Text(""))
-        parts.append(Text("enter opens its screen · T re-runs the workflow from here", style="dim"))
+        hint = "enter opens its screen" + (
+            "" if self.app.settings.readonly else " · T re-runs the workflow from here"
+        )
+        parts.append(Text(hint, style="dim"))
         body.update(Group(*parts))
 
     def _outcome(self, execution: Execution, output_tail: str | None) -> list[RenderableType]:

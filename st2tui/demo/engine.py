@@ -813,17 +813,22 @@ class Engine:
             )
         )
 
-    def request_pause(self, execution_id: str, requester: str) -> dict[str, Any]:
-        """st2's `request_pause` (workflows only); raises ApiError(400) as the PUT answers it."""
+    def _workflow_for(self, execution_id: str, verb: str) -> tuple[dict[str, Any], str]:
+        """The execution and its liveaction id; only workflow runners can pause and resume (st2's 400)."""
         doc = self.get_execution(execution_id)
         assert doc is not None
         liveaction_id = doc["liveaction"]["id"]
         if not self._is_workflow(doc):
             raise ApiError(
                 400,
-                f'Failed updating execution. Unable to pause liveaction "{liveaction_id}" because it is not '
+                f'Failed updating execution. Unable to {verb} liveaction "{liveaction_id}" because it is not '
                 f'supported by the "{doc["runner"]["name"]}" runner.',
             )
+        return doc, liveaction_id
+
+    def request_pause(self, execution_id: str, requester: str) -> dict[str, Any]:
+        """st2's `request_pause` (workflows only); raises ApiError(400) as the PUT answers it."""
+        doc, liveaction_id = self._workflow_for(execution_id, "pause")
         if doc["status"] in (PAUSING, PAUSED):
             return doc
         if doc["status"] != RUNNING:
@@ -858,15 +863,7 @@ class Engine:
 
     def request_resume(self, execution_id: str, requester: str) -> dict[str, Any]:
         """st2's `request_resume` (workflows only); raises ApiError(400) as the PUT answers it."""
-        doc = self.get_execution(execution_id)
-        assert doc is not None
-        liveaction_id = doc["liveaction"]["id"]
-        if not self._is_workflow(doc):
-            raise ApiError(
-                400,
-                f'Failed updating execution. Unable to resume liveaction "{liveaction_id}" because it is not '
-                f'supported by the "{doc["runner"]["name"]}" runner.',
-            )
+        doc, liveaction_id = self._workflow_for(execution_id, "resume")
         if doc["status"] in (RUNNING, RESUMING):
             return doc
         if doc["status"] != PAUSED:

@@ -80,13 +80,19 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--users",
         metavar="FILE",
-        help="YAML file mapping user names to passwords (default: st2admin / Ch@ngeMe)",
+        help="YAML file mapping user names to passwords, or to {password, roles} to turn RBAC on "
+        "(default: st2admin / Ch@ngeMe)",
     )
     return parser
 
 
-def load_users(path: str) -> dict[str, str]:
-    """`{user: password}` from a small YAML file; raises ValueError with a message for the user."""
+def load_users(path: str) -> tuple[dict[str, str], dict[str, list[str]] | None]:
+    """Passwords and roles from a small YAML file; raises ValueError with a message for the user.
+
+    Each user maps to a password (`st2admin: Ch@ngeMe`) or to `{password: ..., roles: [...]}`. Roles
+    given for any user turn RBAC on; then users without roles may do nothing but sign in. Returns
+    `({user: password}, {user: roles} or None when RBAC stays off)`.
+    """
     import yaml
 
     try:
@@ -95,9 +101,27 @@ def load_users(path: str) -> dict[str, str]:
         raise ValueError(f"cannot read {path}: {exc}") from None
     if not isinstance(doc, dict) or not doc:
         raise ValueError(f"{path} must map user names to passwords, e.g. 'st2admin: Ch@ngeMe'")
-    if not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in doc.items()):
-        raise ValueError(f"{path}: every user name and password must be a non-empty string")
-    return doc
+    users: dict[str, str] = {}
+    roles: dict[str, list[str]] = {}
+    rbac = False
+    for name, entry in doc.items():
+        if isinstance(entry, dict):
+            unknown = sorted(str(key) for key in entry if key not in ("password", "roles"))
+            if unknown:
+                raise ValueError(f"{path}: user {name}: unknown setting {', '.join(unknown)}")
+            password = entry.get("password")
+            if "roles" in entry:
+                rbac = True
+                names = entry["roles"] or []
+                if not isinstance(names, list) or not all(isinstance(r, str) and r for r in names):
+                    raise ValueError(f"{path}: user {name}: roles must be a list of role names")
+                roles[name] = names
+        else:
+            password = entry
+        if not (isinstance(name, str) and isinstance(password, str) and name and password):
+            raise ValueError(f"{path}: every user name and password must be a non-empty string")
+        users[name] = password
+    return users, roles if rbac else None
 
 
 def run_demo_server(argv: list[str]) -> int:
@@ -112,13 +136,13 @@ def run_demo_server(argv: list[str]) -> int:
     from st2tui.demo.server import DemoServer, serve_forever
 
     try:
-        users = load_users(args.users) if args.users else None
+        users, roles = load_users(args.users) if args.users else (None, None)
     except ValueError as exc:
         print(f"st2tui demo-server: {exc}", file=sys.stderr)
         return 2
     db = Path(args.db) if args.db else default_demo_db()
     db.parent.mkdir(parents=True, exist_ok=True)
-    server = DemoServer(db, users=users, timers=not args.no_timers)
+    server = DemoServer(db, users=users, roles=roles, timers=not args.no_timers)
     user, password = next(iter(server.users.items()))
 
     def announce(port: int) -> None:
@@ -130,6 +154,11 @@ def run_demo_server(argv: list[str]) -> int:
         print(f"export ST2_AUTH_URL={base}/auth/v1")
         print(f"export ST2_API_URL={base}/api/v1")
         print(f"export ST2_STREAM_URL={base}/stream/v1")
+        if roles is not None:
+            granted = ", ".join(
+                f"{name} ({', '.join(roles.get(name, [])) or 'no roles'})" for name in server.users
+            )
+            print(f"\nRBAC on: {granted}")
         print(f"\ncredentials: {user} / {password}   (st2 login {user} -p '{password}')", flush=True)
 
     try:

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import rbac
 from .auth import authenticate
 from .params import merge_parameters
 from .util import ApiError, json_response, page_headers, paging, query_list, query_str
@@ -267,7 +268,7 @@ def _action_docs(request: Request, *, with_content_filters: bool) -> list[dict[s
 
 
 async def list_actions(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.ACTION_LIST)
     limit, offset = paging(request, None)
     include, exclude = attribute_selection(request, ACTION_FIELDS, ("parameters", "notify"))
     docs, headers = page(_action_docs(request, with_content_filters=True), limit, offset)
@@ -276,8 +277,10 @@ async def list_actions(request: Request) -> Response:
 
 
 async def get_action(request: Request) -> Response:
-    authenticate(request)
-    return json_response(find_by_ref_or_id(server_of(request), "actions", request.path_params["ref_or_id"]))
+    principal = authenticate(request)
+    doc = find_by_ref_or_id(server_of(request), "actions", request.path_params["ref_or_id"])
+    rbac.require(principal, rbac.ACTION_VIEW, doc["uid"])
+    return json_response(doc)
 
 
 def runner_of(server: DemoServer, action: dict[str, Any]) -> dict[str, Any]:
@@ -313,14 +316,15 @@ def _action_for_parameters_view(server: DemoServer, ref_or_id: str) -> dict[str,
 
 
 async def parameters_view(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
     action = _action_for_parameters_view(server, request.path_params["ref_or_id"])
+    rbac.require(principal, rbac.ACTION_VIEW, action["uid"])
     return json_response({"parameters": merged_parameters(server, action)})
 
 
 async def list_overview(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.ACTION_LIST)
     server = server_of(request)
     limit, offset = paging(request, None)
     include, exclude = attribute_selection(request, ACTION_FIELDS)
@@ -334,9 +338,10 @@ async def list_overview(request: Request) -> Response:
 
 
 async def get_overview(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
     doc = find_by_ref_or_id(server, "actions", request.path_params["ref_or_id"])
+    rbac.require(principal, rbac.ACTION_VIEW, doc["uid"])
     return json_response({**doc, "parameters": merged_parameters(server, doc)})
 
 
@@ -349,10 +354,11 @@ def entry_point_path(server: DemoServer, action: dict[str, Any]) -> Path | None:
 
 
 async def entry_point(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
     ref_or_id = request.path_params["ref_or_id"]
     action = find_by_ref_or_id(server, "actions", ref_or_id)
+    rbac.require(principal, rbac.ACTION_VIEW, action["uid"])
     path = entry_point_path(server, action)
     if path is None or not path.is_file():
         raise ApiError(404, f"Action ref_or_id={ref_or_id} has no entry_point to output")
@@ -371,7 +377,7 @@ async def entry_point(request: Request) -> Response:
 
 
 async def list_runnertypes(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.RUNNER_TYPE_LIST)
     limit, offset = paging(request, 100)
     include, exclude = attribute_selection(request, RUNNER_FIELDS)
     docs = server_of(request).db.docs("SELECT doc FROM runnertypes")
@@ -388,7 +394,7 @@ async def list_runnertypes(request: Request) -> Response:
 
 
 async def get_runnertype(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     name_or_id = request.path_params["name_or_id"]
     db = server_of(request).db
     doc = db.doc("SELECT doc FROM runnertypes WHERE id = ?", (name_or_id,)) or db.doc(
@@ -396,6 +402,7 @@ async def get_runnertype(request: Request) -> Response:
     )
     if doc is None:
         raise ApiError(404, f'Resource with a name or id "{name_or_id}" not found')
+    rbac.require(principal, rbac.RUNNER_TYPE_VIEW, doc["uid"])
     return json_response(doc)
 
 
@@ -403,7 +410,7 @@ async def get_runnertype(request: Request) -> Response:
 
 
 async def list_packs(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.PACK_LIST)
     limit, offset = paging(request, 100)
     include, exclude = attribute_selection(request, PACK_FIELDS)
     docs = server_of(request).db.docs("SELECT doc FROM packs")
@@ -422,7 +429,7 @@ async def list_packs(request: Request) -> Response:
 
 
 async def get_pack(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     ref_or_id = request.path_params["ref_or_id"]
     if ref_or_id.startswith(("index", "views")):
         # The spec's `x-requirements` keep these names for other pack routes.
@@ -433,6 +440,7 @@ async def get_pack(request: Request) -> Response:
     )
     if doc is None:
         raise ApiError(404, f'Resource with a ref or id "{ref_or_id}" not found')
+    rbac.require(principal, rbac.PACK_VIEW, doc["uid"])
     return json_response(doc)
 
 

@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import rbac
 from .util import (
     ApiError,
     isotime,
@@ -26,8 +27,8 @@ from .util import (
     page_headers,
     paging,
     parse_isotime,
-    query_bool,
     query_str,
+    show_secrets,
     utcnow,
 )
 
@@ -37,12 +38,19 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Principal:
-    """Who made a request and how (what `GET /api/v1/user` reports)."""
+    """Who made a request, how, and with which roles (what `GET /api/v1/user` reports)."""
 
     user: str
     method: str  # "authentication token" | "API key"
     location: str  # "header" | "query" | "cookie"
     token_expire: str | None = None
+    rbac_enabled: bool = False
+    roles: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        # With RBAC off every user is an admin (st2's noop backend).
+        return not self.rbac_enabled or rbac.is_admin(self.roles)
 
 
 def _server(request: Request) -> DemoServer:
@@ -60,7 +68,26 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha512(API_KEY_SALT + key.encode()).hexdigest()
 
 
-def authenticate(request: Request) -> Principal:
+def authenticate(request: Request, permission: str | None = None) -> Principal:
+    """Check credentials, then `permission` (an endpoint's `x-permissions`), as st2's router does.
+
+    The principal is kept on `request.state` for the admin-only query options (`util.paging`).
+    """
+    principal = _identify(request)
+    request.state.principal = principal
+    if permission:
+        rbac.require(principal, permission)
+    return principal
+
+
+def _with_roles(srv: DemoServer, principal: Principal) -> Principal:
+    if srv.roles is None:
+        return principal
+    roles = tuple(dict.fromkeys(srv.roles.get(principal.user, ())))
+    return replace(principal, rbac_enabled=True, roles=roles)
+
+
+def _identify(request: Request) -> Principal:
     """Check credentials in st2's order; the first one present wins (router loop `break`)."""
     srv = _server(request)
     sources = (
@@ -74,8 +101,8 @@ def authenticate(request: Request) -> Principal:
         if not value:
             continue
         if kind == "token":
-            return _check_token(srv, value, location)
-        return _check_api_key(srv, value, location)
+            return _with_roles(srv, _check_token(srv, value, location))
+        return _with_roles(srv, _check_api_key(srv, value, location))
     raise ApiError(401, "Unauthorized - One of Token or API key required.")
 
 
@@ -162,14 +189,18 @@ async def whoami(request: Request) -> Response:
         {
             "username": principal.user,
             "authentication": authentication,
-            "rbac": {"enabled": False, "roles": [], "is_admin": True},
+            "rbac": {
+                "enabled": principal.rbac_enabled,
+                "roles": list(principal.roles),
+                "is_admin": principal.is_admin,
+            },
         }
     )
 
 
 def _apikey_public(doc: dict[str, Any], request: Request) -> dict[str, Any]:
     """The key hash is a secret too: st2 masks it (and the uid, which contains it) unless asked."""
-    if query_bool(request, "show_secrets", False):
+    if show_secrets(request):
         return doc
     return {**doc, "key_hash": MASK, "uid": MASK}
 
@@ -183,7 +214,7 @@ def _find_apikey(srv: DemoServer, ref: str) -> dict[str, Any]:
 
 
 async def list_apikeys(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.API_KEY_LIST)
     srv = _server(request)
     limit, offset = paging(request, 50)
     total = srv.db.scalar("SELECT COUNT(*) FROM apikeys")
@@ -193,9 +224,15 @@ async def list_apikeys(request: Request) -> Response:
     return json_response([_apikey_public(d, request) for d in docs], headers=page_headers(total, limit))
 
 
+def _uid(doc: dict[str, Any]) -> str:
+    return f"api_key:{doc['key_hash']}"
+
+
 async def get_apikey(request: Request) -> Response:
-    authenticate(request)
-    return json_response(_apikey_public(_find_apikey(_server(request), request.path_params["ref"]), request))
+    principal = authenticate(request)
+    doc = _find_apikey(_server(request), request.path_params["ref"])
+    rbac.require(principal, rbac.API_KEY_VIEW, _uid(doc))
+    return json_response(_apikey_public(doc, request))
 
 
 async def create_apikey(request: Request) -> Response:
@@ -204,6 +241,7 @@ async def create_apikey(request: Request) -> Response:
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Failed to parse request body: expected a JSON object")
+    rbac.require(principal, rbac.API_KEY_CREATE)
     key = secrets.token_urlsafe(48)
     doc = {
         "id": new_id(),
@@ -225,12 +263,13 @@ async def create_apikey(request: Request) -> Response:
 
 
 async def update_apikey(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     srv = _server(request)
-    doc = _find_apikey(srv, request.path_params["ref"])
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "Failed to parse request body: expected a JSON object")
+    doc = _find_apikey(srv, request.path_params["ref"])
+    rbac.require(principal, rbac.API_KEY_MODIFY, _uid(doc))
     if "enabled" in body:
         doc["enabled"] = bool(body["enabled"])
     if isinstance(body.get("metadata"), dict):
@@ -243,9 +282,10 @@ async def update_apikey(request: Request) -> Response:
 
 
 async def delete_apikey(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     srv = _server(request)
     doc = _find_apikey(srv, request.path_params["ref"])
+    rbac.require(principal, rbac.API_KEY_DELETE, _uid(doc))
     srv.db.execute("DELETE FROM apikeys WHERE id = ?", (doc["id"],))
     return Response(status_code=204)
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import rbac
 from .actions import attribute_selection, select_attributes, server_of, st2_validate
 from .auth import authenticate
 from .util import ApiError, json_body, json_response, page_headers, paging
@@ -78,7 +79,7 @@ INQUIRY_FIELDS = {"id", "route", "ttl", "users", "roles", "schema"}
 
 
 async def list_inquiries(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.INQUIRY_LIST)
     # The spec gives this list no `offset`; st2's router drops parameters it does not declare.
     limit = paging(request, 20)[0]
     include, exclude = attribute_selection(request, INQUIRY_FIELDS)
@@ -94,8 +95,9 @@ async def list_inquiries(request: Request) -> Response:
 
 
 async def get_inquiry(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     execution = _execution(server_of(request), request.path_params["inquiry_id"])
+    rbac.require(principal, rbac.INQUIRY_VIEW)
     _check_inquiry(execution)
     return json_response(inquiry_doc(execution))
 
@@ -111,9 +113,14 @@ async def respond(request: Request) -> Response:
         raise ApiError(400, "'response' is a required property")
     response = body["response"]
     execution = _execution(server, inquiry_id)
+    rbac.require(principal, rbac.INQUIRY_RESPOND)
     _check_inquiry(execution)
     inquiry = inquiry_doc(execution)
-    if inquiry["users"] and principal.user not in inquiry["users"]:
+    # st2's `inquiry_service.check_permission`: one of the inquiry's roles (any role while RBAC is
+    # off) and one of its users, when it names them.
+    roles = set(inquiry["roles"])
+    role_allowed = not roles or not principal.rbac_enabled or bool(roles.intersection(principal.roles))
+    if not role_allowed or (inquiry["users"] and principal.user not in inquiry["users"]):
         raise ApiError(
             403, f'User "{principal.user}" does not have permission to respond to inquiry "{inquiry_id}".'
         )

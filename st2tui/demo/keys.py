@@ -18,9 +18,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import crypto
+from . import crypto, rbac
 from .actions import st2_validate
-from .auth import authenticate
+from .auth import Principal, authenticate
 from .util import (
     ApiError,
     isotime_ms,
@@ -80,12 +80,6 @@ def full_scope(scope: str) -> str:
 def _check_scope(scope: str) -> None:
     if scope not in ALLOWED_SCOPES:
         raise ApiError(400, f"Scope {scope} is not in allowed scopes list: {ALLOWED_SCOPES}.")
-
-
-def _check_user_param(requester: str, user: str) -> None:
-    # With RBAC disabled st2 refuses any `user` other than the requester, admin or not.
-    if user != requester:
-        raise ApiError(403, '"user" attribute can only be provided by admins when RBAC is enabled')
 
 
 def key_ref(scope: str, name: str, user: str) -> str:
@@ -220,10 +214,14 @@ async def list_keys(request: Request) -> Response:
     scope = full_scope(scope)
     if scope not in [ALL_SCOPE, *ALLOWED_SCOPES]:
         raise ApiError(400, f"Invalid scope: {scope}")
+    if decrypt and scope != USER_SCOPE:
+        rbac.require_admin(principal, "Decrypt option requires administrator access")
     user = user or principal.user
-    _check_user_param(principal.user, user)
+    rbac.require_admin_for_user(principal, user, require_rbac=True)
     docs: list[dict[str, Any]] = []
-    if scope in (ALL_SCOPE, SYSTEM_SCOPE):
+    # System keys are listed for holders of a system role (observers too); st2 would list a user
+    # without one only the keys granted to them one by one, and the demo grants none.
+    if scope in (ALL_SCOPE, SYSTEM_SCOPE) and rbac.has_system_role(principal):
         docs += _list_scope(
             server, SYSTEM_SCOPE, prefix=prefix, name=name, ids=ids, limit=limit, offset=offset
         )
@@ -242,7 +240,9 @@ async def list_keys(request: Request) -> Response:
     return json_response([_public(doc, server, bool(decrypt)) for doc in docs])
 
 
-def _scope_and_user(request: Request, requester: str, *, user_implies_user_scope: bool) -> tuple[str, str]:
+def _scope_and_user(
+    request: Request, principal: Principal, *, user_implies_user_scope: bool
+) -> tuple[str, str]:
     scope = query_str(request, "scope") or SYSTEM_SCOPE
     if scope == ALL_SCOPE:
         scope = SYSTEM_SCOPE
@@ -251,17 +251,19 @@ def _scope_and_user(request: Request, requester: str, *, user_implies_user_scope
         scope = USER_SCOPE
     scope = full_scope(scope)
     _check_scope(scope)
-    user = user or requester
-    _check_user_param(requester, user)
+    user = user or principal.user
+    rbac.require_admin_for_user(principal, user, require_rbac=True)
     return scope, user
 
 
 async def get_key(request: Request) -> Response:
     principal = authenticate(request)
     server: DemoServer = request.app.state.server
-    scope, user = _scope_and_user(request, principal.user, user_implies_user_scope=True)
+    scope, user = _scope_and_user(request, principal, user_implies_user_scope=True)
     decrypt = query_bool(request, "decrypt", False)
     ref = key_ref(scope, request.path_params["name"], user)
+    # Viewing a key is enough to decrypt it (st2 checks nothing more for a single key).
+    rbac.require_key(principal, rbac.KEY_VALUE_PAIR_VIEW, scope, ref)
     doc = _stored(server, scope, ref)
     if doc is None:
         raise _not_found(scope, ref)
@@ -279,7 +281,12 @@ async def put_key(request: Request) -> Response:
     scope = full_scope(body.get("scope") or SYSTEM_SCOPE)
     _check_scope(scope)
     user = body.get("user") or principal.user
-    _check_user_param(principal.user, user)
+    rbac.require_admin_for_user(principal, user, require_rbac=True)
+    rbac.require_key(
+        principal, rbac.KEY_VALUE_PAIR_SET, scope, key_ref(scope, request.path_params["name"], user)
+    )
+    if body.get("encrypted"):
+        rbac.require_admin(principal, "Pre-encrypted option requires administrator access")
     doc = store_key(
         server,
         name=request.path_params["name"],
@@ -297,8 +304,9 @@ async def put_key(request: Request) -> Response:
 async def delete_key(request: Request) -> Response:
     principal = authenticate(request)
     server: DemoServer = request.app.state.server
-    scope, user = _scope_and_user(request, principal.user, user_implies_user_scope=False)
+    scope, user = _scope_and_user(request, principal, user_implies_user_scope=False)
     ref = key_ref(scope, request.path_params["name"], user)
+    rbac.require_key(principal, rbac.KEY_VALUE_PAIR_DELETE, scope, ref)
     if _stored(server, scope, ref) is None:
         raise _not_found(scope, ref)
     server.db.execute("DELETE FROM keys WHERE scope = ? AND name = ?", (scope, ref))

@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from . import params, registry
+from . import params, rbac, registry
 from .actions import (
     attribute_selection,
     filter_docs,
@@ -36,7 +36,7 @@ from .actions import (
     sort_docs,
     st2_validate,
 )
-from .auth import authenticate
+from .auth import Principal, authenticate
 from .content import trigger_uid
 from .keys import kv_lookup
 from .util import (
@@ -341,15 +341,20 @@ def _criteria_error(criteria: dict[str, Any]) -> str | None:
     return None
 
 
-async def _rule_from_body(request: Request, user: str, *, creating: bool) -> dict[str, Any]:
-    """Validate a POST/PUT body as st2's router and `RuleAPI.to_model` do; return the rule doc."""
+async def _rule_from_body(request: Request, principal: Principal, *, creating: bool) -> dict[str, Any]:
+    """Validate a POST/PUT body as st2's router and `RuleAPI.to_model` do; return the rule doc.
+
+    Between the two, st2 checks `rule_create` / `rule_modify` on the rule the body describes.
+    """
     server = server_of(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, f"{body!r} is not of type 'object'")
     rule = st2_validate(body, RULE_SCHEMA)
+    permission = rbac.RULE_CREATE if creating else rbac.RULE_MODIFY
+    rbac.require(principal, permission, f"rule:{rule['pack']}:{rule['name']}")
     context = dict(rule.get("context") or {})
-    context["user"] = user
+    context["user"] = principal.user
     trigger = _trigger_for(server, rule["trigger"], creating=creating)
     criteria = dict(rule.get("criteria") or {})
     error = _criteria_error(criteria)
@@ -440,7 +445,7 @@ def _rule_list(
 
 
 async def list_rules(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.RULE_LIST)
     docs, headers, shape = _rule_list(request, ("name", "pack", "action", "trigger", "enabled"))
     return json_response([shape(d) for d in docs], headers=headers)
 
@@ -452,11 +457,13 @@ def _not_a_view(ref_or_id: str) -> None:
 
 
 async def get_rule_route(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     query_bool(request, "show_secrets")
     ref_or_id = request.path_params["ref_or_id"]
     _not_a_view(ref_or_id)
-    return json_response(get_rule(server_of(request), ref_or_id))
+    rule = get_rule(server_of(request), ref_or_id)
+    rbac.require(principal, rbac.RULE_VIEW, rule["uid"])
+    return json_response(rule)
 
 
 def with_descriptions(server: DemoServer, rule: dict[str, Any]) -> dict[str, Any]:
@@ -472,22 +479,24 @@ def with_descriptions(server: DemoServer, rule: dict[str, Any]) -> dict[str, Any
 
 
 async def list_rule_views(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.RULE_LIST)
     server = server_of(request)
     docs, headers, shape = _rule_list(request, ("name", "pack"))
     return json_response([with_descriptions(server, shape(d)) for d in docs], headers=headers)
 
 
 async def get_rule_view(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
-    return json_response(with_descriptions(server, get_rule(server, request.path_params["ref_or_id"])))
+    rule = get_rule(server, request.path_params["ref_or_id"])
+    rbac.require(principal, rbac.RULE_VIEW, rule["uid"])
+    return json_response(with_descriptions(server, rule))
 
 
 async def create_rule(request: Request) -> Response:
     principal = authenticate(request)
     server = server_of(request)
-    doc = await _rule_from_body(request, principal.user, creating=True)
+    doc = await _rule_from_body(request, principal, creating=True)
     if server.db.query_one("SELECT 1 FROM rules WHERE ref = ?", (doc["ref"],)):
         raise _conflict(server, doc)
     doc["id"] = new_id()
@@ -500,7 +509,7 @@ async def update_rule(request: Request) -> Response:
     server = server_of(request)
     ref_or_id = request.path_params["ref_or_id"]
     old = get_rule(server, ref_or_id)
-    doc = await _rule_from_body(request, principal.user, creating=False)
+    doc = await _rule_from_body(request, principal, creating=False)
     # st2 stores the rule under the id given in the path; anything but the rule's id fails there.
     if ref_or_id != old["id"]:
         raise ApiError(
@@ -517,9 +526,10 @@ async def update_rule(request: Request) -> Response:
 
 
 async def delete_rule(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
     rule = get_rule(server, request.path_params["ref_or_id"])
+    rbac.require(principal, rbac.RULE_DELETE, rule["uid"])
     server.db.execute("DELETE FROM rules WHERE id = ?", (rule["id"],))
     _delete_unreferenced_triggers(server)
     return Response(status_code=204)
@@ -634,7 +644,7 @@ def _enforcement_view(server: DemoServer, doc: dict[str, Any]) -> dict[str, Any]
 
 
 def _enforcements(request: Request, view: bool) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.RULE_ENFORCEMENT_LIST)
     server = server_of(request)
     limit, offset = paging(request, 50)
     include, exclude = attribute_selection(request, ENFORCEMENT_FIELDS)
@@ -654,11 +664,13 @@ async def list_enforcement_views(request: Request) -> Response:
 
 
 def _get_enforcement(request: Request) -> dict[str, Any]:
-    authenticate(request)
+    principal = authenticate(request)
     enforcement_id = request.path_params["id"]
     doc = server_of(request).db.doc("SELECT doc FROM enforcements WHERE id = ?", (enforcement_id,))
     if doc is None:
         raise ApiError(404, f'Unable to identify resource with id "{enforcement_id}".')
+    # st2's enforcement model declares no resource type, so its uid reads "unknown:<id>".
+    rbac.require(principal, rbac.RULE_ENFORCEMENT_VIEW, f"unknown:{enforcement_id}")
     return doc
 
 
@@ -986,12 +998,13 @@ def _webhook_headers(request: Request) -> dict[str, str]:
 
 
 async def post_webhook(request: Request) -> Response:
-    authenticate(request)
+    principal = authenticate(request)
     server = server_of(request)
     hook = request.path_params["hook"].strip("/")
     body = await json_body(request)
     if not isinstance(body, (dict, list)):
         raise ApiError(400, f"{body!r} is not of type 'object', 'array'")
+    rbac.require(principal, rbac.WEBHOOK_SEND, f"webhook:{hook}")
     trace_tag = request.headers.get("st2-trace-tag") or f"webhook-{hook}-{uuid.uuid4().hex}"
     if hook == "st2":
         await _generic_webhook(server, body, trace_tag)
@@ -1039,15 +1052,17 @@ async def _generic_webhook(server: DemoServer, body: Any, trace_tag: str) -> Non
 
 
 async def list_webhooks(request: Request) -> Response:
-    authenticate(request)
+    authenticate(request, rbac.WEBHOOK_LIST)
     return json_response(webhook_triggers(server_of(request)))
 
 
 async def get_webhook(request: Request) -> Response:
-    authenticate(request)
-    triggers = webhook_triggers(server_of(request), request.path_params["url"].strip("/"))
+    principal = authenticate(request)
+    url = request.path_params["url"].strip("/")
+    triggers = webhook_triggers(server_of(request), url)
     if not triggers:
         raise ApiError(404, "The resource could not be found.")
+    rbac.require(principal, rbac.WEBHOOK_VIEW, f"webhook:{url}")
     return json_response(triggers[0])
 
 

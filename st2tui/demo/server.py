@@ -32,6 +32,9 @@ class DemoServer:
 
     Services (execution engine, rules and timers, key expiry) are objects with `async start()` and
     `async stop()`, started in the app's lifespan in the order they are listed.
+
+    `roles` (user -> role names) turns RBAC on, as st2's RBAC backend applies it (see `rbac`);
+    without it every user is an admin.
     """
 
     def __init__(
@@ -39,6 +42,7 @@ class DemoServer:
         db_path: str | Path = ":memory:",
         *,
         users: dict[str, str] | None = None,
+        roles: dict[str, list[str]] | None = None,
         token_ttl: int = DEFAULT_TOKEN_TTL,
         seed: bool = True,
         history: int = 300,
@@ -50,6 +54,7 @@ class DemoServer:
         self.db = Database(db_path)
         self.bus = EventBus()
         self.users = dict(DEMO_USERS if users is None else users)
+        self.roles = None if roles is None else {user: list(names) for user, names in roles.items()}
         self.token_ttl = token_ttl
         self.seed = seed
         self.history = history

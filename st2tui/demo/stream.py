@@ -19,6 +19,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
 from starlette.routing import Route
 
+from . import rbac
 from .auth import authenticate
 from .bus import Subscription
 from .engine import COMPLETED_STATES, PAUSING, RESUMING
@@ -176,7 +177,7 @@ def _included(
 
 
 async def stream(request: Request) -> EventSourceResponse:
-    authenticate(request)
+    authenticate(request, rbac.STREAM_VIEW)
     server = _server(request)
     body = event_stream(
         server,
@@ -240,7 +241,7 @@ async def output_stream(
 
 
 async def execution_output(request: Request) -> EventSourceResponse:
-    authenticate(request)
+    principal = authenticate(request, rbac.STREAM_VIEW)
     server = _server(request)
     engine = server.engine
     execution_id = request.path_params["id"]
@@ -248,6 +249,7 @@ async def execution_output(request: Request) -> EventSourceResponse:
         execution_id = engine.last_execution_id() or ""
     if engine.get_execution(execution_id) is None:
         raise ApiError(404, f'Unable to identify resource with id "{execution_id}".')
+    rbac.require(principal, rbac.EXECUTION_VIEW, f"execution:{execution_id}")
     output_type = query_str(request, "output_type") or "all"
     return _response(output_stream(server, execution_id, None if output_type == "all" else output_type))
 

@@ -16,6 +16,8 @@ from starlette.responses import Response
 _counter = itertools.count(int.from_bytes(os.urandom(3), "big"))
 _machine = os.urandom(5)
 
+# st2's `[api] max_page_size`: larger limits are for admins only.
+MAX_PAGE_SIZE = 100
 INT_RE = re.compile(r"^-?[0-9]+$")
 # The filter timestamp format of the spec (ISO8601_UTC_REGEX).
 ISO8601_UTC_RE = re.compile(
@@ -151,21 +153,41 @@ async def json_body(request: Request, *, max_bytes: int = 16 * 1024 * 1024) -> A
         raise ApiError(400, f"Failed to parse request body: {exc}") from None
 
 
+def requester_is_admin(request: Request) -> bool:
+    """Whether the authenticated user (`auth.authenticate` keeps it on the request) is an admin.
+
+    With RBAC off every user is one, as with st2's default noop backend.
+    """
+    principal = getattr(request.state, "principal", None)
+    return principal is not None and principal.is_admin
+
+
+def show_secrets(request: Request) -> bool:
+    """`?show_secrets=true` unmasks secrets for admins only; st2 ignores it for everyone else."""
+    return bool(query_bool(request, "show_secrets", False)) and requester_is_admin(request)
+
+
 def paging(request: Request, default_limit: int | None) -> tuple[int | None, int]:
     """Validate `limit`/`offset` as st2's `validate_limit_query_param` does.
 
-    With RBAC off (the demo's setting, like st2's default noop backend) every user counts as admin,
-    so `limit=-1` (all) and limits above the page maximum are allowed.
+    `limit=-1` (all) and limits above the page maximum are for admins only.
     """
     limit = query_int(request, "limit", default_limit)
     offset = query_int(request, "offset", 0) or 0
     if limit is not None:
         if limit == 0:
             raise ApiError(400, 'Limit, "0" specified, must be a positive number or -1 for full result set.')
-        if limit <= -2:
-            raise ApiError(400, f'Limit, "{limit}" specified, must be a positive number.')
         if limit == -1:
+            if not requester_is_admin(request):
+                raise ApiError(
+                    403,
+                    "Administrator access required to be able to specify limit=-1 and retrieve all the records",
+                )
             limit = None
+        elif limit <= -2:
+            raise ApiError(400, f'Limit, "{limit}" specified, must be a positive number.')
+        elif limit > MAX_PAGE_SIZE and not requester_is_admin(request):
+            raise ApiError(403, f'Limit "{limit}" specified, maximum value is "{MAX_PAGE_SIZE}"')
     if offset < 0:
         raise ApiError(400, f'Offset, "{offset}" specified, must be a positive number.')
     return limit, offset

@@ -53,6 +53,7 @@ from st2tui.models import (
     Token,
     WhoAmI,
 )
+from st2tui.redact import MASK, remember_secret
 
 if TYPE_CHECKING:
     from st2tui.config import Connection
@@ -86,7 +87,9 @@ __all__ = [
 
 logger = logging.getLogger("st2tui.api")
 
-MASK = "********"
+# Asked with st2's reason when the session cannot be renewed silently; returns (username, password).
+CredentialsPrompt = Callable[[str], Awaitable["tuple[str, str] | None"]]
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 USER_AGENT = "st2tui"
 
@@ -524,7 +527,14 @@ class St2Client:
     (``St2-Api-Key``), or ``username``/``password`` from which a token is obtained on first use,
     refreshed 15 s before expiry and renewed once on a 401. ``on_token`` is called with every new
     token (e.g. to write the st2 CLI token cache).
+
+    When a 401 cannot be cured that way (a token or API key that expired or was revoked, a password
+    changed meanwhile), ``prompt_credentials`` (if set) is awaited with st2's reason and returns a
+    username and password (or None to give up); the request that failed is then sent again, so the
+    caller never sees the interruption. Concurrent failures share one prompt.
     """
+
+    prompt_credentials: CredentialsPrompt | None = None
 
     def __init__(
         self,
@@ -556,12 +566,16 @@ class St2Client:
         self._api_key = api_key
         self._username = username
         self._password = password
+        remember_secret(token, api_key, password)
         self._basic_auth = _basic_auth_header(*basic_auth) if basic_auth else None
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.stream_options = stream_options or StreamOptions()
         self._on_token = on_token
         self._on_request = on_request
+        # When the server last answered (any status below 500): how old what is on screen may be.
+        self.last_contact: datetime | None = None
         self._login_lock = asyncio.Lock()
+        self._prompt_lock = asyncio.Lock()
         self._http = httpx.AsyncClient(
             verify=self._verify(cacert, insecure),
             timeout=self._timeout,
@@ -667,15 +681,18 @@ class St2Client:
         """Remember credentials for automatic (re-)login; the current token is kept until it fails."""
         self._username = username
         self._password = password
+        remember_secret(password)
 
     def set_token(self, token: Token | str | None, expiry: datetime | None = None) -> None:
         if isinstance(token, Token):
             self._token, self._token_expiry = token.token, token.expiry
         else:
             self._token, self._token_expiry = token, expiry
+        remember_secret(self._token)
 
     def set_api_key(self, api_key: str | None) -> None:
         self._api_key = api_key
+        remember_secret(api_key)
 
     def _token_is_stale(self) -> bool:
         if not self._token:
@@ -700,8 +717,38 @@ class St2Client:
             token = await self.auth.create_token(self._username, self._password)
             self._adopt(token)
 
+    async def _recover_from_401(self, stale_token: str | None, response: httpx.Response) -> bool:
+        """Get a working token after ``response`` (a 401): True when the request may be sent again."""
+        reason, _ = _fault_of(response)
+        if self.can_login:
+            try:
+                await self._relogin(stale_token=stale_token)
+                return True
+            except Unauthorized as exc:
+                reason = exc.faultstring  # the stored password no longer works: ask, if we may
+        if self.prompt_credentials is None:
+            return False
+        async with self._prompt_lock:
+            # While this request waited, another one's prompt may already have signed in again.
+            if self._token and self._token != stale_token and not self._token_is_stale():
+                return True
+            while True:
+                answer = await self.prompt_credentials(reason)
+                if answer is None:
+                    return False
+                username, password = answer
+                try:
+                    token = await self.auth.create_token(username, password)
+                except Unauthorized as exc:
+                    reason = exc.faultstring
+                    continue
+                self.set_credentials(username=username, password=password)
+                self._adopt(token)
+                return True
+
     def _adopt(self, token: Token) -> None:
         self._token, self._token_expiry = token.token, token.expiry
+        remember_secret(token.token)
         if self._on_token is not None:
             self._on_token(token)
 
@@ -779,6 +826,8 @@ class St2Client:
                 url=mask_url(request.url),
             ) from exc
         self._log(request, response, started)
+        if response.status_code < 500:
+            self.last_contact = datetime.now(timezone.utc)
         return response
 
     def _log(
@@ -796,7 +845,7 @@ class St2Client:
             request_id=response.headers.get("X-Request-ID") if response is not None else None,
             error=error,
         )
-        logger.debug(
+        logger.info(
             "%s %s -> %s in %.1f ms request_id=%s",
             record.method,
             record.url,
@@ -823,8 +872,7 @@ class St2Client:
         used_token = self._token
         request = self._build_request(op, path=path, params=params, json_body=json_body, headers=headers)
         response = await self._send(request)
-        if response.status_code == 401 and self.can_login:
-            await self._relogin(stale_token=used_token)
+        if response.status_code == 401 and await self._recover_from_401(used_token, response):
             request = self._build_request(op, path=path, params=params, json_body=json_body, headers=headers)
             response = await self._send(request)
         self._raise_for_status(response)
@@ -898,10 +946,11 @@ class St2Client:
                 op, path=path, params=params, headers=headers, timeout=stream_timeout
             )
             response = await self._send(request, stream=True)
-            if response.status_code == 401 and self.can_login and attempt == 0:
+            if response.status_code == 401 and attempt == 0:
+                await response.aread()
                 await response.aclose()
-                await self._relogin(stale_token=used_token)
-                continue
+                if await self._recover_from_401(used_token, response):
+                    continue
             break
         try:
             if response.status_code >= 300:
@@ -1535,6 +1584,7 @@ class StreamsResource(_Resource):
                     async for sse in source:
                         if sse.event == "EOF":
                             return
+                        self._client.last_contact = datetime.now(timezone.utc)
                         event = _parse_event(sse.event, sse.data)
                         if event is not None:
                             yield event

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from pathlib import Path
 
@@ -10,9 +11,11 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import ModalScreen
+from textual.worker import WorkerFailed
 
 from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
 from st2tui.config import ConfigError, Connection, Settings, app_config_path, load_app_config, resolve
+from st2tui.crash import default_crash_dir, describe, write_crash_report
 from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
 from st2tui.messages import (
     ExecutionOpenRequested,
@@ -27,11 +30,13 @@ from st2tui.screens.inquiry_form import InquiryFormScreen
 from st2tui.screens.key_form import KeyFormOutcome, KeyFormScreen
 from st2tui.screens.main import MainScreen
 from st2tui.screens.run_action import RunActionScreen
-from st2tui.screens.sign_in import SignInScreen
+from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
 
 RETRY_SECONDS = 5.0
+
+logger = logging.getLogger("st2tui.app")
 
 
 class St2TuiApp(App[None]):
@@ -58,6 +63,9 @@ class St2TuiApp(App[None]):
 
     # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
     open_on_start: str | None = None
+    # Where a crash report goes; the path of the one written, if the app crashed.
+    crash_dir: Path = default_crash_dir()
+    crash_report: Path | None = None
 
     def __init__(
         self,
@@ -84,6 +92,37 @@ class St2TuiApp(App[None]):
     def action_leave(self) -> None:
         self.exit()
 
+    # -- failures ------------------------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        # Textual's handler exits on any error and prints the traceback with local variables (which may
+        # hold a password or a token). A failed worker is one task gone wrong: say so and carry on. Anything
+        # else is a crash: write a report without secrets, restore the terminal and print where it is.
+        if isinstance(error, WorkerFailed):
+            logger.error("background task failed", exc_info=error.error)
+            self.notify(
+                f"{describe(error.error)}\nst2tui carries on; details are in the log file.",
+                title="Unexpected error",
+                severity="error",
+                timeout=15,
+            )
+            return
+        logger.critical("st2tui crashed", exc_info=error)
+        context = {
+            "server": self.connection.display_name,
+            "screens": " > ".join(type(screen).__name__ for screen in self.screen_stack),
+        }
+        try:
+            self.crash_report = write_crash_report(error, self.crash_dir, context)
+            where = f"A report without secrets is in {self.crash_report}"
+        except OSError as exc:
+            where = f"The crash report could not be written ({exc}); see the log file"
+        self._return_code = 1
+        if self._exception is None:
+            self._exception = error  # so that `run_test` re-raises it in tests
+            self._exception_event.set()
+        self.panic(f"st2tui crashed: {describe(error)}\n{where}.")
+
     def on_mount(self) -> None:
         self.theme = self.settings.theme
         self.push_screen(MainScreen())
@@ -92,13 +131,14 @@ class St2TuiApp(App[None]):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
-    @work(exclusive=True, group="sign-in", exit_on_error=False, description="Signing in")
+    @work(exclusive=True, group="sign-in", description="Signing in")
     async def sign_in(self) -> None:
         await self._authenticate()
 
     async def _authenticate(self) -> None:
         """Authenticate (asking when there are no usable credentials), then announce who we are."""
         error = ""
+        told_unreachable = False
         while True:
             if not self.client.has_credentials or error:
                 details = await self.push_screen_wait(
@@ -123,12 +163,15 @@ class St2TuiApp(App[None]):
                 error = f"Sign-in failed: {exc.faultstring or exc}"
                 continue
             except NetworkError as exc:
-                self.screen.post_message(StreamStateChanged("offline", str(exc)))
-                self.notify(
-                    f"Cannot reach {self.connection.api_url}: {exc}. Retrying every {RETRY_SECONDS:g} s.",
-                    severity="error",
-                    timeout=RETRY_SECONDS,
-                )
+                self.main_screen.post_message(StreamStateChanged("offline", str(exc)))
+                if not told_unreachable:
+                    # Once; from then on the header says it until the server answers.
+                    told_unreachable = True
+                    self.notify(
+                        f"Cannot reach {self.connection.api_url}: {exc}. Retrying every {RETRY_SECONDS:g} s.",
+                        severity="error",
+                        timeout=10,
+                    )
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             except St2Error as exc:
@@ -136,11 +179,32 @@ class St2TuiApp(App[None]):
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             break
+        # From now on an expired session asks on top of whatever is on screen, then carries on.
+        self.client.prompt_credentials = self._ask_credentials
         self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
         if self.open_on_start:
             # `st2tui --execution ID|last`: straight to that execution, once signed in.
             execution_id, self.open_on_start = self.open_on_start, None
             self.post_message(ExecutionOpenRequested(execution_id))
+
+    async def _ask_credentials(self, reason: str) -> tuple[str, str] | None:
+        """The client's prompt when a session cannot be renewed silently: the sign-in dialog opens over
+        the current screen (a half-filled form stays as it is beneath) and the request that failed is
+        sent again after signing in."""
+        answered: asyncio.Future[SignInDetails | None] = asyncio.get_running_loop().create_future()
+        dialog = SignInScreen(
+            self.connection.display_name,
+            username=self.client.username or "",
+            error=f"Session expired ({reason}). Sign in to carry on where you were.",
+            keyring_note=self._keyring_note(),
+        )
+        self.push_screen(dialog, lambda details: answered.done() or answered.set_result(details))
+        details = await answered
+        if details is None:
+            return None
+        if details.remember and self.secrets is not None:
+            self._remember_password(details.username, details.password)
+        return details.username, details.password
 
     @property
     def main_screen(self) -> MainScreen:
@@ -171,7 +235,7 @@ class St2TuiApp(App[None]):
         except ConfigError:
             return []
 
-    @work(exclusive=True, group="sign-in", exit_on_error=False, description="Switching profile")
+    @work(exclusive=True, group="sign-in", description="Switching profile")
     async def switch_profile(self, name: str) -> None:
         """Leave this installation and sign in to the one of profile `name`."""
         try:

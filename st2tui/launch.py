@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from st2tui.api import St2Client
 from st2tui.config import ConfigError, Connection, resolve
 from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
+from st2tui.redact import RedactingFormatter
 
 
 def _demo_connection(args: argparse.Namespace):
@@ -35,6 +37,15 @@ def _demo_connection(args: argparse.Namespace):
     return running, connection
 
 
+class PrivateRotatingFileHandler(RotatingFileHandler):
+    """A rotated log that only its owner can read (it names servers, users and request ids)."""
+
+    def _open(self):
+        stream = super()._open()
+        os.chmod(self.baseFilename, 0o600)
+        return stream
+
+
 def log_path() -> Path:
     from platformdirs import user_log_dir
 
@@ -45,8 +56,8 @@ def configure_logging(debug: bool) -> Path:
     """A rotated log file (the terminal belongs to the TUI); `--debug` adds each request as curl."""
     path = log_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler = PrivateRotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logger = logging.getLogger("st2tui")
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if debug else logging.INFO)

@@ -83,7 +83,8 @@ def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
 def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Build the st2tui app against a running server, as `st2tui` would, isolated from the user's files.
 
-    Run it headless with `async with app.run_test(size=(120, 36)) as pilot:`.
+    Run it headless with `async with app.run_test(size=(120, 36)) as pilot:`. `transport` (an httpx
+    transport, e.g. `tests.support.faults.FaultInjector`) stands between the app and the server.
     """
     from st2tui.api import St2Client
     from st2tui.app import St2TuiApp
@@ -97,6 +98,7 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         *,
         username: str | None = "st2admin",
         password: str | None = "Ch@ngeMe",
+        transport=None,
         **settings,
     ) -> St2TuiApp:
         connection = Connection(
@@ -109,6 +111,9 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             password=password,
             cache_token=False,
         )
-        return St2TuiApp(St2Client.from_connection(connection), connection, Settings(**settings))
+        client = St2Client.from_connection(connection, transport=transport)
+        app = St2TuiApp(client, connection, Settings(**settings))
+        app.crash_dir = tmp_path / "crash-reports"
+        return app
 
     return factory

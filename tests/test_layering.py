@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-SERVICE_MODULES = ["st2tui.api", "st2tui.models", "st2tui.config", "st2tui.credentials"]
+SERVICE_MODULES = [
+    "st2tui.api",
+    "st2tui.models",
+    "st2tui.config",
+    "st2tui.credentials",
+    "st2tui.redact",
+    "st2tui.crash",
+]
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "st2tui"
 
 

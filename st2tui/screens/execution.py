@@ -522,7 +522,7 @@ class ExecutionScreen(Screen):
 
     # -- loading -------------------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="execution-load", exit_on_error=False, description="Reading the execution")
+    @work(exclusive=True, group="execution-load", description="Reading the execution")
     async def load_execution(self) -> None:
         client = self.app.client
         try:
@@ -540,7 +540,7 @@ class ExecutionScreen(Screen):
                 return
             self.post_message(ExecutionDescendantsLoaded(execution.id, descendants))
 
-    @work(exclusive=True, group="execution-specs", exit_on_error=False, description="Reading the action")
+    @work(exclusive=True, group="execution-specs", description="Reading the action")
     async def load_specs(self, action_ref: str) -> None:
         try:
             specs = await self.app.client.actions.parameters(action_ref)
@@ -656,7 +656,6 @@ class ExecutionScreen(Screen):
     @work(
         exclusive=True,
         group="execution-task-output",
-        exit_on_error=False,
         description="Reading a task's output",
     )
     async def load_task_output(self, execution_id: str) -> None:
@@ -681,7 +680,7 @@ class ExecutionScreen(Screen):
         if self.execution is not None and not self.execution.is_terminal:
             self.load_execution()
 
-    @work(exclusive=True, group="execution-events", exit_on_error=False, description="Following the workflow")
+    @work(exclusive=True, group="execution-events", description="Following the workflow")
     async def watch_events(self) -> None:
         self.post_message(StreamStateChanged("connecting"))
         # Unfiltered: the workflow's descendants are only known when they appear.
@@ -786,7 +785,7 @@ class ExecutionScreen(Screen):
             self.output.source_width = 0
             self.follow_output(self._generation)
 
-    @work(exclusive=True, group="execution-output", exit_on_error=False, description="Following the output")
+    @work(exclusive=True, group="execution-output", description="Following the output")
     async def follow_output(self, generation: int) -> None:
         batcher = ChunkBatcher(self.post_message, generation)
         state = "ended"
@@ -809,7 +808,6 @@ class ExecutionScreen(Screen):
     @work(
         exclusive=True,
         group="execution-output",
-        exit_on_error=False,
         description="Following every task's output",
     )
     async def follow_workflow_output(self, generation: int) -> None:
@@ -922,7 +920,7 @@ class ExecutionScreen(Screen):
 
         self.app.push_screen(SaveDialog("Save the full output to", suggested), chosen)
 
-    @work(exclusive=True, group="execution-save", exit_on_error=False, description="Saving the output")
+    @work(exclusive=True, group="execution-save", description="Saving the output")
     async def save_output(self, path: Path) -> None:
         client = self.app.client
         try:
@@ -953,7 +951,7 @@ class ExecutionScreen(Screen):
 
         self.app.push_screen(SaveDialog("Save the whole result to", suggested), chosen)
 
-    @work(exclusive=True, group="execution-save", exit_on_error=False, description="Saving the result")
+    @work(exclusive=True, group="execution-save", description="Saving the result")
     async def save_result(self, path: Path) -> None:
         try:
             text = await self.app.client.executions.result_text(self.execution_id)
@@ -985,7 +983,7 @@ class ExecutionScreen(Screen):
         self.load_full_result()
 
     @work(
-        exclusive=True, group="execution-result", exit_on_error=False, description="Reading the full result"
+        exclusive=True, group="execution-result", description="Reading the full result"
     )
     async def load_full_result(self) -> None:
         try:
@@ -1104,7 +1102,7 @@ class ExecutionScreen(Screen):
         self.control("resume")
 
     @work(
-        exclusive=True, group="execution-control", exit_on_error=False, description="Changing the execution"
+        exclusive=True, group="execution-control", description="Changing the execution"
     )
     async def control(self, verb: str) -> None:
         client = self.app.client
@@ -1149,7 +1147,7 @@ class ExecutionScreen(Screen):
         self.app.push_screen(RerunTasksDialog(workflow, task), answered)
 
     @work(
-        exclusive=True, group="execution-control", exit_on_error=False, description="Re-running from a task"
+        exclusive=True, group="execution-control", description="Re-running from a task"
     )
     async def rerun_tasks(self, workflow_id: str, tasks: list[str], reset: list[str]) -> None:
         # No parameters: st2 re-runs from tasks with the original ones (and a mask must never go back).
@@ -1187,7 +1185,7 @@ class ExecutionScreen(Screen):
         if pending is not None:
             self.load_inquiry(pending.id)
 
-    @work(exclusive=True, group="execution-inquiry", exit_on_error=False, description="Reading the inquiry")
+    @work(exclusive=True, group="execution-inquiry", description="Reading the inquiry")
     async def load_inquiry(self, inquiry_id: str) -> None:
         try:
             inquiry = await self.app.client.inquiries.get(inquiry_id)

@@ -76,7 +76,7 @@ class InquiryFormScreen(FormScreen[dict | None]):
     # -- context ------------------------------------------------------------------------------------
 
     @work(
-        exclusive=True, group="inquiry-form-context", exit_on_error=False, description="Loading the question"
+        exclusive=True, group="inquiry-form-context", description="Loading the question"
     )
     async def load_context(self) -> None:
         executions = self.app.client.executions
@@ -157,7 +157,7 @@ class InquiryFormScreen(FormScreen[dict | None]):
         self.respond(response)
 
     @work(
-        exclusive=True, group="inquiry-form-respond", exit_on_error=False, description="Answering an inquiry"
+        exclusive=True, group="inquiry-form-respond", description="Answering an inquiry"
     )
     async def respond(self, response: dict[str, Any]) -> None:
         try:

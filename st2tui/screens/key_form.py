@@ -214,7 +214,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         except NotFound:
             return None
 
-    @work(exclusive=True, group="key-form-load", exit_on_error=False, description="Reading the key")
+    @work(exclusive=True, group="key-form-load", description="Reading the key")
     async def load_key(self, decrypt: bool = False) -> None:
         assert self.key is not None
         try:
@@ -315,7 +315,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
             value, encrypted = kv_value_to_save(value_field.text, original), False
         return KeyWrite(values["name"].value, value, scope, user, secret, encrypted, ttl, description)
 
-    @work(exclusive=True, group="key-form-save", exit_on_error=False, description="Saving a key")
+    @work(exclusive=True, group="key-form-save", description="Saving a key")
     async def save_key(self, write: KeyWrite, force: bool) -> None:
         try:
             if not force:
@@ -382,7 +382,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         event.stop()
         self.action_delete()
 
-    @work(exclusive=True, group="key-form-delete", exit_on_error=False, description="Deleting a key")
+    @work(exclusive=True, group="key-form-delete", description="Deleting a key")
     async def delete_key(self, key: KeyValuePair) -> None:
         try:
             await self.app.client.keys.delete(

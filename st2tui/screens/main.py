@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from functools import partial
+from urllib.parse import urlsplit
 
 from rich.text import Text
 from textual import on, work
@@ -15,7 +16,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
-from st2tui.api import St2Error, StreamConnected, StreamDisconnected
+from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
@@ -23,7 +24,7 @@ from st2tui.screens.help import HelpScreen, help_entries
 from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
-from st2tui.widgets.header import StatusHeader
+from st2tui.widgets.header import STALE_STATES, StatusHeader
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
 from st2tui.widgets.pane import Pane
@@ -149,6 +150,7 @@ class MainScreen(Screen):
         self.header.server = app.connection.display_name
         self.header.readonly = app.settings.readonly
         self.header.insecure = app.connection.insecure
+        self.header.target = urlsplit(app.connection.api_url).netloc
         self.utc = app.settings.timezone == "utc"
         self.watch(self.inquiries, "count", self._show_inquiry_count)
         default = app.settings.default_pane
@@ -231,9 +233,8 @@ class MainScreen(Screen):
 
     # -- the event stream, with a polling fallback while it is down ---------------------------------------
 
-    @work(exclusive=True, group="event-stream", exit_on_error=False, description="Following the event stream")
+    @work(exclusive=True, group="event-stream", description="Following the event stream")
     async def follow_stream(self) -> None:
-        self.post_message(StreamStateChanged("connecting"))
         stream = self.app.client.streams.events(events=EXECUTION_EVENTS)
         async with aclosing(stream) as items:
             async for item in items:
@@ -248,9 +249,12 @@ class MainScreen(Screen):
                         self.post_message(ExecutionsUpdated({execution.id: execution}))
                 elif isinstance(item, StreamConnected):
                     self.post_message(StreamStateChanged("live"))
-                elif isinstance(item, StreamDisconnected):
-                    state = "reconnecting" if item.attempt == 1 else "polling"
-                    self.post_message(StreamStateChanged(state, item.reason))
+                elif isinstance(item, StreamDisconnected) and self.header.stream_state not in (
+                    "offline",
+                    "polling",
+                ):
+                    # Once polls say whether REST still answers, they set the state instead.
+                    self.post_message(StreamStateChanged("reconnecting", item.reason))
 
     @on(ExecutionsUpdated)
     def _executions_updated(self, event: ExecutionsUpdated) -> None:
@@ -264,7 +268,14 @@ class MainScreen(Screen):
     @on(StreamStateChanged)
     def _stream_state(self, event: StreamStateChanged) -> None:
         self.header.stream_state = event.state
-        if event.state in ("reconnecting", "polling") and self._poll_timer is None:
+        self.header.last_contact = self.app.client.last_contact
+        # What the panes show stays, dimmed, until the server answers again.
+        self.set_class(event.state in STALE_STATES and self.signed_in, "-stale")
+        if (
+            event.state in ("reconnecting", "polling", "offline")
+            and self.signed_in
+            and self._poll_timer is None
+        ):
             self._poll_timer = self.set_interval(self.app.settings.refresh_interval, self._poll)
         elif event.state == "live":
             self._stop_polling()
@@ -278,7 +289,22 @@ class MainScreen(Screen):
             self._poll_timer.stop()
             self._poll_timer = None
 
-    def _poll(self) -> None:
+    @work(exclusive=True, group="poll", description="Checking the server while the stream is down")
+    async def _poll(self) -> None:
+        """While the stream is down: is the API there? Then read what changed over REST (`polling`);
+        if not, say the server cannot be reached and keep what is on screen, marked stale."""
+        try:
+            await self.app.client.server.version()
+        except (NetworkError, ServerError) as exc:
+            if self.header.stream_state != "live":
+                self.post_message(StreamStateChanged("offline", str(exc)))
+            return
+        if self.header.stream_state == "live":
+            return
+        if self.header.stream_state == "offline":
+            # The server answers again: try the stream now rather than when its backoff (up to 30 s) says.
+            self.follow_stream()
+        self.post_message(StreamStateChanged("polling"))
         # Dialogs on top: the user is deciding something; do not shift rows under them.
         if self.app.screen is self:
             self.executions.resync()
@@ -287,6 +313,8 @@ class MainScreen(Screen):
     @on(ApiFailed)
     def report_failure(self, event: ApiFailed) -> None:
         error = event.error
+        if isinstance(error, NetworkError) and self.header.stream_state != "live":
+            return  # the header already says the server cannot be reached, and since when
         detail = error.faultstring if isinstance(error, St2Error) else str(error)
         status = getattr(error, "status", None)
         title = f"{event.what} failed" + (f" (HTTP {status})" if status else "")

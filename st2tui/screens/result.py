@@ -68,7 +68,7 @@ class FullResultScreen(Screen):
         )
         self.query_one("#full-result-title", Static).update(title)
 
-    @work(exclusive=True, group="full-result-lines", exit_on_error=False, description="Laying out the result")
+    @work(exclusive=True, group="full-result-lines", description="Laying out the result")
     async def lay_out(self) -> None:
         self.panel.subject = f"full result ({self.fmt.upper()})"
         self.text, lines = await asyncio.to_thread(document_lines, self.result, self.fmt)
@@ -96,7 +96,7 @@ class FullResultScreen(Screen):
 
         self.app.push_screen(SaveDialog("Save the result to", suggested), chosen)
 
-    @work(exclusive=True, group="full-result-save", exit_on_error=False, description="Saving the result")
+    @work(exclusive=True, group="full-result-save", description="Saving the result")
     async def save(self, path: Path) -> None:
         data = self.text.encode("utf-8")
         try:

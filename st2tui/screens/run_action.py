@@ -119,7 +119,7 @@ class RunActionScreen(FormScreen[str | None]):
 
     # -- loading ----------------------------------------------------------------------------------------
 
-    @work(exclusive=True, group="run-form-load", exit_on_error=False, description="Loading parameters")
+    @work(exclusive=True, group="run-form-load", description="Loading parameters")
     async def load_parameters(self) -> None:
         client = self.app.client
         try:
@@ -312,7 +312,7 @@ class RunActionScreen(FormScreen[str | None]):
         self.set_busy(True, "Starting the execution…")
         self.start_execution(payload)
 
-    @work(exclusive=True, group="run-form-submit", exit_on_error=False, description="Starting an execution")
+    @work(exclusive=True, group="run-form-submit", description="Starting an execution")
     async def start_execution(self, payload: dict[str, Any]) -> None:
         client = self.app.client
         try:

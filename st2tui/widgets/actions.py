@@ -172,7 +172,7 @@ class ActionsPane(Pane):
         if self.loaded:
             self.load_actions()
 
-    @work(exclusive=True, group="actions-list", exit_on_error=False, description="Loading actions")
+    @work(exclusive=True, group="actions-list", description="Loading actions")
     async def load_actions(self) -> None:
         try:
             page = await self.app.client.actions.list()
@@ -181,7 +181,7 @@ class ActionsPane(Pane):
             return
         self.post_message(ActionsLoaded(page.items))
 
-    @work(exclusive=True, group="action-detail", exit_on_error=False, description="Loading the action")
+    @work(exclusive=True, group="action-detail", description="Loading the action")
     async def load_detail(self, ref: str) -> None:
         client = self.app.client
         try:

@@ -421,7 +421,6 @@ class ExecutionsPane(Pane):
             self._load_page(mode, self._generation),
             group=group,
             exclusive=True,
-            exit_on_error=False,
             description="Loading executions",
         )
 
@@ -443,7 +442,7 @@ class ExecutionsPane(Pane):
             return
         self.post_message(ExecutionsLoaded(page, generation, mode))
 
-    @work(exclusive=True, group="executions-activity", exit_on_error=False, description="Counting activity")
+    @work(exclusive=True, group="executions-activity", description="Counting activity")
     async def load_activity(self) -> None:
         since = formatting.now() - ACTIVITY_WINDOW
         found: list[Execution] = []
@@ -476,7 +475,6 @@ class ExecutionsPane(Pane):
             self._load_children(parent_id),
             group=f"execution-children:{parent_id}",
             exclusive=True,
-            exit_on_error=False,
             description=f"Loading the children of {parent_id}",
         )
 
@@ -858,7 +856,7 @@ class ExecutionsPane(Pane):
         body = self._listing(targets) + "\n\nEach runs again with its original parameters."
         self.app.push_screen(ConfirmDialog(f"Re-run {noun}?", body, confirm_label="Re-run"), answered)
 
-    @work(exclusive=True, group="executions-control", exit_on_error=False, description="Canceling executions")
+    @work(exclusive=True, group="executions-control", description="Canceling executions")
     async def cancel_executions(self, execution_ids: list[str]) -> None:
         canceled, failed = [], {}
         for execution_id in execution_ids:
@@ -871,7 +869,7 @@ class ExecutionsPane(Pane):
         self.post_message(ExecutionsCanceled(canceled, failed))
 
     @work(
-        exclusive=True, group="executions-control", exit_on_error=False, description="Re-running executions"
+        exclusive=True, group="executions-control", description="Re-running executions"
     )
     async def rerun_executions(self, execution_ids: list[str]) -> None:
         started, failed = [], {}

@@ -3,6 +3,8 @@ is shown is live, how many inquiries wait, and READ-ONLY."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -12,8 +14,10 @@ STREAM_STATES = {
     "live": ("● live", "bold green"),
     "reconnecting": ("◍ reconnecting", "bold yellow"),
     "polling": ("◎ polling", "bold dark_orange"),
-    "offline": ("○ cannot reach server", "bold red"),
+    "offline": ("○ cannot reach", "bold red"),
 }
+# States in which what the panes show may be out of date.
+STALE_STATES = frozenset({"reconnecting", "offline"})
 
 
 class StatusHeader(Static):
@@ -27,6 +31,10 @@ class StatusHeader(Static):
     pending_inquiries: reactive[int] = reactive(0)
     readonly: reactive[bool] = reactive(False)
     insecure: reactive[bool] = reactive(False)
+    # Where the client tried to go, for "cannot reach <target>".
+    target: reactive[str] = reactive("")
+    # The last time the server answered; shown while the data may be stale.
+    last_contact: reactive[datetime | None] = reactive(None)
 
     def _identity(self) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -47,7 +55,12 @@ class StatusHeader(Static):
             text.append(f" ? {self.pending_inquiries} {noun} ", style="bold black on magenta")
             text.append(" ")
         label, style = STREAM_STATES.get(self.stream_state, (self.stream_state, ""))
+        if self.stream_state == "offline" and self.target:
+            label = f"{label} {self.target}"
         text.append(label, style=style)
+        if self.stream_state in STALE_STATES and self.last_contact is not None:
+            seen = self.last_contact.astimezone().strftime("%H:%M:%S")
+            text.append(f" · stale, last answer {seen}", style="yellow")
         if self.readonly:
             text.append("  ")
             text.append(" READ-ONLY ", style="bold black on yellow")

@@ -121,7 +121,7 @@ class InquiriesPane(Pane):
     def resync(self) -> None:
         self.reload()
 
-    @work(exclusive=True, group="inquiries", exit_on_error=False, description="Loading inquiries")
+    @work(exclusive=True, group="inquiries", description="Loading inquiries")
     async def load_inquiries(self) -> None:
         client = self.app.client
         try:

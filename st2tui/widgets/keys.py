@@ -110,7 +110,7 @@ class KeysPane(Pane):
         if self.loaded:
             self.reload()
 
-    @work(exclusive=True, group="keys-list", exit_on_error=False, description="Loading keys")
+    @work(exclusive=True, group="keys-list", description="Loading keys")
     async def load_keys(self, generation: int) -> None:
         try:
             page = await self.app.client.keys.list(scope=SCOPES[self.scope], prefix=self.prefix or None)
@@ -213,7 +213,7 @@ class KeysPane(Pane):
             return
         self.reveal_key(key)
 
-    @work(exclusive=True, group="keys-reveal", exit_on_error=False, description="Decrypting a key")
+    @work(exclusive=True, group="keys-reveal", description="Decrypting a key")
     async def reveal_key(self, key: KeyValuePair) -> None:
         try:
             plain = await self.app.client.keys.get(
@@ -260,7 +260,7 @@ class KeysPane(Pane):
         body = f"{key.name}  ({where})\n\nActions and rules that read it will no longer find it."
         self.app.push_screen(ConfirmDialog("Delete key?", body, confirm_label="Delete"), answered)
 
-    @work(exclusive=True, group="keys-delete", exit_on_error=False, description="Deleting a key")
+    @work(exclusive=True, group="keys-delete", description="Deleting a key")
     async def delete_key(self, key: KeyValuePair) -> None:
         try:
             await self.app.client.keys.delete(

@@ -160,7 +160,7 @@ class RulesPane(Pane):
         if self.loaded:
             self.load_rules()
 
-    @work(exclusive=True, group="rules-list", exit_on_error=False, description="Loading rules")
+    @work(exclusive=True, group="rules-list", description="Loading rules")
     async def load_rules(self) -> None:
         try:
             page = await self.app.client.rules.list(**self.filters)
@@ -169,7 +169,7 @@ class RulesPane(Pane):
             return
         self.post_message(RulesLoaded(page.items))
 
-    @work(exclusive=True, group="rule-detail", exit_on_error=False, description="Loading the rule")
+    @work(exclusive=True, group="rule-detail", description="Loading the rule")
     async def load_detail(self, ref: str) -> None:
         client = self.app.client
         try:
@@ -344,7 +344,7 @@ class RulesPane(Pane):
 
         self.app.push_screen(ConfirmDialog(f"{verb} rule?", body, confirm_label=verb), answered)
 
-    @work(exclusive=True, group="rule-toggle", exit_on_error=False, description="Changing the rule")
+    @work(exclusive=True, group="rule-toggle", description="Changing the rule")
     async def toggle_rule(self, ref: str, enable: bool) -> None:
         rules = self.app.client.rules
         try:

@@ -7,6 +7,10 @@ inside ``properties`` counts (draft 3 style) and the draft-4 ``required`` list d
 nested properties also accept null. Values containing Jinja (``{{ }}``, ``{% %}``) or YAQL (``<% %>``)
 are templates: the server renders them, so they pass unchecked, as text.
 
+Beyond the schema, values that cannot be sent or stored are refused here with a reason (an unpaired
+surrogate, NaN and Infinity, whole numbers outside 64 bits, nesting deeper than MongoDB allows), so that
+nothing half-sendable leaves the form.
+
 No Textual here: these functions are property-tested against the server's schema.
 """
 
@@ -39,6 +43,8 @@ __all__ = [
     "Parsed",
     "Remembered",
     "build_payload",
+    "check_sendable",
+    "check_text",
     "contains_mask",
     "edit_externally",
     "editor_command",
@@ -53,6 +59,7 @@ __all__ = [
     "parse_bool",
     "parse_ttl",
     "parse_value",
+    "printable",
     "scrub_secrets",
     "st2_command",
     "validate_value",
@@ -63,6 +70,14 @@ SERVER_MASK = "********"
 
 _TEMPLATE_RE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>", re.DOTALL)
 _INTEGER_RE = re.compile(r"[+-]?\d+")
+# st2 stores values in MongoDB: 64-bit whole numbers, and at most 100 levels of nesting in a document
+# (the execution document holds the parameters a few levels down).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+MAX_DEPTH = 90
+_TOO_LARGE = f"Too large: StackStorm stores whole numbers from {INT64_MIN} to {INT64_MAX}."
+# Control characters (C0 but tab and line breaks, DEL, C1) a terminal would act on if shown as they are.
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
@@ -136,6 +151,56 @@ def contains_mask(value: Any) -> bool:
     return False
 
 
+def check_text(text: str) -> None:
+    """Raise `InvalidValue` for text that cannot be sent: an unpaired surrogate is not encodable as UTF-8."""
+    if _SURROGATE_RE.search(text):
+        raise InvalidValue("Contains an invalid character (an unpaired surrogate), which cannot be sent.")
+
+
+def check_sendable(value: Any, path: tuple[Any, ...] = ()) -> None:
+    """Raise `InvalidValue` (saying where) unless every part of a parsed value can be stored by st2."""
+    if len(path) > MAX_DEPTH:
+        raise InvalidValue(f"Nested too deeply: at most {MAX_DEPTH} levels of lists and objects.")
+    try:
+        if isinstance(value, str):
+            check_text(value)
+        elif isinstance(value, bool):
+            pass
+        elif isinstance(value, int):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise InvalidValue(_TOO_LARGE)
+        elif isinstance(value, float):
+            if not math.isfinite(value):
+                raise InvalidValue("This number is too large.")
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                check_sendable(item, (*path, index))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                check_text(key)
+                check_sendable(item, (*path, key))
+    except InvalidValue as exc:
+        if not path or exc.message.startswith(_where(path)):
+            raise
+        where = _where(path)
+        raise InvalidValue(f"{where}{exc.message[0].lower()}{exc.message[1:]}") from None
+
+
+def printable(text: str) -> str:
+    """Text safe to draw: control characters (escape sequences, bells, NUL) shown as symbols (␛, ␇, ␀)
+    instead of reaching the terminal, which would act on them. Line breaks and tabs stay."""
+    if text.isprintable() or not _CONTROL_RE.search(text):
+        return text
+    return _CONTROL_RE.sub(_control_picture, text)
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)
+    return "␡" if code == 0x7F else f"\\x{code:02x}"
+
+
 # -- parsing ---------------------------------------------------------------------------------------------
 
 
@@ -207,10 +272,20 @@ def parse_bool(text: str) -> bool:
     raise InvalidValue("Must be true or false.")
 
 
+def _whole_number(text: str) -> int:
+    """An integer from digits, refused beyond 64 bits (before Python's own limit on long digit strings)."""
+    if len(text.lstrip("+-").lstrip("0")) > len(str(INT64_MAX)):
+        raise InvalidValue(_TOO_LARGE)
+    number = int(text)
+    if not INT64_MIN <= number <= INT64_MAX:
+        raise InvalidValue(_TOO_LARGE)
+    return number
+
+
 def _parse_integer(text: str) -> int:
     text = text.strip()
     if _INTEGER_RE.fullmatch(text):
-        return int(text)
+        return _whole_number(text)
     if _NUMBER_RE.fullmatch(text):
         raise InvalidValue("Must be a whole number (no decimal point or exponent).")
     raise InvalidValue("Must be a whole number, like 42.")
@@ -219,7 +294,7 @@ def _parse_integer(text: str) -> int:
 def _parse_number(text: str) -> int | float:
     text = text.strip()
     if _INTEGER_RE.fullmatch(text):
-        return int(text)
+        return _whole_number(text)
     if not _NUMBER_RE.fullmatch(text):
         raise InvalidValue("Must be a number, like 0.5 or 3.")
     number = float(text)
@@ -232,11 +307,22 @@ def _json_error(exc: json.JSONDecodeError) -> InvalidValue:
     return InvalidValue(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
 
 
+def _no_constants(name: str) -> Any:
+    raise InvalidValue(f"Not valid JSON: {name} is not a JSON number.")
+
+
 def _parse_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
         raise _json_error(exc) from None
+    except InvalidValue:
+        raise
+    except RecursionError:
+        raise InvalidValue(f"Nested too deeply: at most {MAX_DEPTH} levels of lists and objects.") from None
+    except ValueError:
+        # Python refuses to read integers of thousands of digits.
+        raise InvalidValue(_TOO_LARGE) from None
 
 
 def _parse_scalar_item(spec: ParameterSpec, text: str, position: int) -> Any:
@@ -291,6 +377,7 @@ def parse_value(spec: ParameterSpec, text: str) -> Parsed | None:
         return None
     if text == "":
         return None
+    check_text(text)
     if is_template(text):
         return Parsed(text, template=True)
     kind = spec.type
@@ -312,9 +399,12 @@ def parse_value(spec: ParameterSpec, text: str) -> Parsed | None:
     else:
         # No declared type: JSON when it parses, else the text itself.
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError:
+            value = _parse_json(text)
+        except InvalidValue:
+            if _looks_like_json_or_int(text):
+                raise
             value = text
+    check_sendable(value)
     validate_value(spec, value)
     return Parsed(value)
 
@@ -506,6 +596,9 @@ def _looks_like_json_or_int(text: str) -> bool:
         json.loads(text)
     except json.JSONDecodeError:
         return False
+    except (ValueError, RecursionError):
+        # JSON Python will not read (thousands of digits, thousands of levels): JSON all the same.
+        return True
     return True
 
 
@@ -713,7 +806,7 @@ def kv_display_value(value: str) -> str:
     """A stored value for editing: JSON objects and lists pretty-printed, anything else as it is."""
     try:
         parsed = json.loads(value)
-    except (json.JSONDecodeError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return value
     if isinstance(parsed, (dict, list)):
         return json.dumps(parsed, indent=2, ensure_ascii=False)
@@ -725,7 +818,7 @@ def kv_value_to_save(text: str, original: str | None) -> str:
     kept on one line when it was (or is new), anything else exactly as typed."""
     try:
         parsed = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return text
     if not isinstance(parsed, (dict, list)):
         return text
@@ -733,11 +826,16 @@ def kv_value_to_save(text: str, original: str | None) -> str:
         try:
             if json.loads(original) == parsed:
                 return original
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             pass
         if "\n" in original:
             return text
     return json.dumps(parsed, ensure_ascii=False)
+
+
+# The longest TTL: st2 computes the expiry as now + TTL, which must stay a date it can store.
+MAX_TTL = 100 * 365 * 86400
+_TTL_RE = re.compile(r"(?:([0-9]{1,12})d)?(?:([0-9]{1,12})h)?(?:([0-9]{1,12})m)?(?:([0-9]{1,12})s)?")
 
 
 def parse_ttl(text: str) -> int | None:
@@ -745,16 +843,18 @@ def parse_ttl(text: str) -> int | None:
     text = text.strip().lower().replace(" ", "")
     if not text:
         return None
-    if text.isdigit():
-        seconds = int(text)
+    if text.isascii() and text.isdigit():
+        seconds = int(text) if len(text) <= 12 else MAX_TTL + 1
     else:
-        parts = re.fullmatch(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+        parts = _TTL_RE.fullmatch(text)
         if not parts or not any(parts.groups()):
             raise InvalidValue("Must be a number of seconds, or like 15m, 2h, 1d.")
         days, hours, minutes, secs = (int(group or 0) for group in parts.groups())
         seconds = days * 86400 + hours * 3600 + minutes * 60 + secs
     if seconds <= 0:
         raise InvalidValue("Must be more than 0 seconds (leave empty for no expiry).")
+    if seconds > MAX_TTL:
+        raise InvalidValue(f"At most 100 years ({MAX_TTL} seconds); leave empty for no expiry.")
     return seconds
 
 

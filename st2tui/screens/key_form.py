@@ -8,6 +8,7 @@ fetched decrypted when the user asks (ctrl+r); left alone, it is kept as it is w
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -15,12 +16,21 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
 from st2tui import formatting
 from st2tui.api import NotFound, St2Error
-from st2tui.forms import InvalidValue, key_changes, kv_display_value, kv_value_to_save, parse_ttl
+from st2tui.forms import (
+    InvalidValue,
+    check_text,
+    key_changes,
+    kv_display_value,
+    kv_value_to_save,
+    parse_ttl,
+    printable,
+)
 from st2tui.messages import ApiFailed, KeyConflictFound, KeyDeleted, KeyLoaded, KeySaved
 from st2tui.models import KeyValuePair, ParameterSpec
 from st2tui.screens.confirm import ConfirmDialog
@@ -29,6 +39,10 @@ from st2tui.widgets.fields import BooleanField, EnumField, FormScreen, FormScrol
 SCOPES = {"system": "st2kv.system", "user": "st2kv.user"}
 # Lines of a value the conflict dialog shows per side.
 CONFLICT_LINES = 12
+# The name goes into the key's address (`/keys/{name}`, percent-encoded) and into MongoDB indexes:
+# web servers in front of st2 refuse long addresses, so keep names well under that.
+NAME_BYTES = 1000
+_NAME_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -54,10 +68,26 @@ class KeyWrite:
 
 
 def _parse_name(text: str) -> str:
+    check_text(text)
     if text != text.strip():
         raise InvalidValue("No spaces at the start or the end of a key name.")
     if "/" in text:
         raise InvalidValue("A key name cannot contain “/”.")
+    if text in (".", ".."):
+        # `/keys/..` would address another resource of the API.
+        raise InvalidValue(f"“{text}” cannot be a key name.")
+    if _NAME_CONTROL.search(text):
+        raise InvalidValue("A key name cannot contain control characters (line breaks, tabs, escapes).")
+    size = len(text.encode("utf-8"))
+    if size > NAME_BYTES:
+        raise InvalidValue(
+            f"Too long: a key name may take {NAME_BYTES} bytes (UTF-8), this one takes {size}."
+        )
+    return text
+
+
+def _parse_value(text: str) -> str:
+    check_text(text)
     return text
 
 
@@ -99,7 +129,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         self._write: KeyWrite | None = None
 
     def compose(self) -> ComposeResult:
-        title = f"Edit key {self.key.name}" if self.key is not None else "New key"
+        # Names are anyone's text: shown as written, never read as markup.
+        title = Text(f"Edit key {printable(self.key.name)}" if self.key is not None else "New key")
         with Vertical(id="key-form", classes="dialog form-dialog"):
             yield Label(title, classes="dialog-title")
             yield Static(id="key-summary", classes="form-summary")
@@ -137,7 +168,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
             ),
             hint="text or JSON",
         )
-        value_field.parser = lambda text: text
+        value_field.parser = _parse_value
         ttl = remaining_seconds(key) if key is not None else None
         ttl_field = TextField(
             ParameterSpec.from_dict(
@@ -374,7 +405,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
                 self.set_busy(True, "Deleting…")
                 self.delete_key(key)
 
-        body = f"{key.name}  ({_scope_word(key)} scope)\n\nActions and rules that read it will no longer find it."
+        # The dialog reads markup: the name is anyone's text.
+        body = f"{escape(printable(key.name))}  ({_scope_word(key)} scope)\n\nActions and rules that read it will no longer find it."
         self.app.push_screen(ConfirmDialog("Delete key?", body, confirm_label="Delete"), answered)
 
     @on(Button.Pressed, "#key-delete")
@@ -417,13 +449,13 @@ def _describe(value: str | None, *, secret: bool, encrypted: bool, description: 
     elif secret and encrypted:
         text.append("(secret, kept encrypted)\n", style="dim italic")
     else:
-        lines = kv_display_value(value).splitlines() or [""]
+        lines = printable(kv_display_value(value)).splitlines() or [""]
         shown = lines[:CONFLICT_LINES] + (["…"] if len(lines) > CONFLICT_LINES else [])
         text.append("\n".join(shown) + "\n")
     text.append("secret ", style="bold")
     text.append(("yes" if secret else "no") + "\n")
     text.append("description ", style="bold")
-    text.append((description or "(none)") + "\n")
+    text.append(printable(description or "(none)") + "\n")
     text.append("expires ", style="bold")
     text.append(expires)
     return text
@@ -451,7 +483,9 @@ class KeyConflictDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="key-conflict", classes="dialog"):
-            yield Label(f"Key {self.mine.name} changed on the server", classes="dialog-title")
+            yield Label(
+                Text(f"Key {printable(self.mine.name)} changed on the server"), classes="dialog-title"
+            )
             yield Static(self._explanation(), classes="dialog-body")
             with Horizontal(id="key-conflict-versions"):
                 current = self.current

@@ -30,6 +30,7 @@ from st2tui.forms import (
     format_value,
     masked_payload,
     ordered_fields,
+    printable,
     st2_command,
 )
 from st2tui.messages import ActionParametersLoaded, ApiFailed, ExecutionSubmitted
@@ -199,7 +200,7 @@ class RunActionScreen(FormScreen[str | None]):
         if len(summary) > OFFER_LENGTH:
             summary = summary[: OFFER_LENGTH - 1] + "…"
         self.query_one("#run-offer-text", Static).update(
-            Text.assemble(("Your last run", "bold"), f"{when}: {summary}")
+            Text.assemble(("Your last run", "bold"), f"{when}: {printable(summary)}")
         )
         self.query_one("#run-offer").display = True
         self.refresh_bindings()
@@ -276,15 +277,17 @@ class RunActionScreen(FormScreen[str | None]):
         if self.rerun_of:
             for field in self.fields:
                 field.set_flag("changed" if field.spec.name in payload else "")
+        # Values may hold control characters: shown as symbols, never handed to the terminal.
         command = Text(
-            st2_command(self.action_ref, payload, self.specs, rerun_of=self.rerun_of), style="bold"
+            printable(st2_command(self.action_ref, payload, self.specs, rerun_of=self.rerun_of)),
+            style="bold",
         )
         parts: list[Any] = [command]
         if refused:
             parts.append(Text(f"Left out until fixed: {', '.join(refused)}", style="italic red"))
         shown = masked_payload(payload, self.specs)
         unchanged = "the original run's values" if self.rerun_of else "all defaults"
-        parts.append(JSON.from_data(shown, indent=2) if shown else Text(f"{{}}  ({unchanged})", style="dim"))
+        parts.append(_json_view(shown) if shown else Text(f"{{}}  ({unchanged})", style="dim"))
         self.query_one("#run-preview-body", Static).update(Group(*parts))
 
     # -- submitting ------------------------------------------------------------------------------------
@@ -357,6 +360,12 @@ class RunActionScreen(FormScreen[str | None]):
                 )
             return
         self.show_banner(f"{event.what} failed: {_plain_error(error)}")
+
+
+def _json_view(data: Any) -> Text:
+    """Highlighted JSON; JSON escapes C0 control characters itself, not C1 ones (like the CSI, \\x9b)."""
+    text = JSON.from_data(data, indent=2).text
+    return text if printable(text.plain) == text.plain else Text(printable(text.plain))
 
 
 def _plain_error(error: Exception) -> str:

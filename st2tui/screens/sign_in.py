@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from textual import on
@@ -10,6 +11,37 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from st2tui.forms import InvalidValue, check_text, printable
+from st2tui.widgets.fields import SafeInput
+
+# Username and password travel in one HTTP header (Basic auth, base64): web servers in front of st2
+# refuse headers of more than a few kilobytes, so a longer sign-in could never be sent.
+CREDENTIALS_BYTES = 4096
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def check_credentials(username: str, password: str) -> str | None:
+    """Why these cannot be sent to sign in (in words), or None when they can."""
+    if not username or not password:
+        return "Enter both a username and a password."
+    try:
+        check_text(username)
+        check_text(password)
+    except InvalidValue as exc:
+        return exc.message
+    if "\x00" in username or "\x00" in password:
+        # Sign-in backends (PAM, LDAP, htpasswd) read C strings: a NUL could never match.
+        return "A username or password cannot contain a NUL character."
+    if ":" in username:
+        # Basic auth separates the username from the password with the first colon.
+        return "A username cannot contain “:”."
+    if _CONTROL.search(username):
+        return "A username cannot contain control characters (tabs, line breaks, escapes)."
+    size = len(f"{username}:{password}".encode())
+    if size > CREDENTIALS_BYTES:
+        return f"Too long: the username and password may take {CREDENTIALS_BYTES} bytes together, not {size}."
+    return None
 
 
 @dataclass(frozen=True)
@@ -34,8 +66,8 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="sign-in-dialog", classes="dialog"):
             yield Label(f"Sign in to {self.server}", classes="dialog-title")
-            yield Input(self.username, placeholder="username", id="sign-in-username")
-            yield Input(placeholder="password", password=True, id="sign-in-password")
+            yield SafeInput(self.username, placeholder="username", id="sign-in-username")
+            yield SafeInput(placeholder="password", password=True, id="sign-in-password")
             yield Checkbox(
                 "Remember the password in the system keyring",
                 id="sign-in-remember",
@@ -43,7 +75,8 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
             )
             if self.keyring_note:
                 yield Static(self.keyring_note, classes="dialog-note")
-            yield Static(self.error, id="sign-in-error", classes="dialog-error")
+            # The server's reason, as written (not markup, no control characters).
+            yield Static(printable(self.error), id="sign-in-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-submit")
                 yield Button("Cancel", id="sign-in-cancel")
@@ -57,8 +90,9 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
     def submit(self) -> None:
         username = self.query_one("#sign-in-username", Input).value.strip()
         password = self.query_one("#sign-in-password", Input).value
-        if not username or not password:
-            self.query_one("#sign-in-error", Static).update("Enter both a username and a password.")
+        problem = check_credentials(username, password)
+        if problem is not None:
+            self.query_one("#sign-in-error", Static).update(problem)
             return
         remember = self.query_one("#sign-in-remember", Checkbox).value
         self.dismiss(SignInDetails(username, password, remember))

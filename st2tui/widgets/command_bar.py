@@ -12,6 +12,13 @@ from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
+from st2tui.forms import printable
+from st2tui.widgets.fields import SafeInput
+from st2tui.widgets.filter_bar import filter_problem
+
+# How much of an unknown command the message repeats.
+SHOWN_WORD = 40
+
 
 @dataclass(frozen=True)
 class BarCommand:
@@ -59,7 +66,7 @@ class CommandBar(Horizontal):
             for command in COMMANDS
             for alias in (command.name, *command.aliases)
         ]
-        yield Input(
+        yield SafeInput(
             placeholder="ex [filter] · ac · ru · kv [prefix] · inq · ctx <profile> · help · q",
             suggester=SuggestFromList(sorted(suggestions, key=len)),
             id="command-input",
@@ -87,6 +94,11 @@ class CommandBar(Horizontal):
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        # The argument becomes a filter or a profile name: the same limits as the filter bar's.
+        problem = filter_problem(event.value, "command")
+        if problem is not None:
+            self.notify(problem, title="Command", severity="error", markup=False)
+            return
         word, _, argument = event.value.strip().lstrip(":").partition(" ")
         if not word:
             self.action_close()
@@ -94,7 +106,13 @@ class CommandBar(Horizontal):
         command = ALIASES.get(word.lower())
         if command is None:
             known = ", ".join(f":{c.aliases[0]}" for c in COMMANDS)
-            self.notify(f"Unknown command :{word}. Try {known}.", title="Command", severity="error")
+            shown = word if len(word) <= SHOWN_WORD else word[: SHOWN_WORD - 1] + "…"
+            self.notify(
+                f"Unknown command :{printable(shown)}. Try {known}.",
+                title="Command",
+                severity="error",
+                markup=False,
+            )
             return
         self.close()
         self.post_message(self.Entered(command, argument.strip()))

@@ -46,7 +46,10 @@ def parse_moment(value: str, *, now: datetime, utc: bool) -> datetime:
     match = _DURATION_RE.match(value)
     if match:
         amount, unit = match.groups()
-        return now - timedelta(**{_UNITS[unit]: float(amount)})
+        try:
+            return now - timedelta(**{_UNITS[unit]: float(amount)})
+        except OverflowError:
+            raise QueryError(f"{value!r} reaches back before the year 1") from None
     text = value.rstrip("Z")
     for fmt in _DATE_FORMATS:
         try:
@@ -55,7 +58,10 @@ def parse_moment(value: str, *, now: datetime, utc: bool) -> datetime:
             continue
         if utc or value.endswith("Z"):
             return parsed.replace(tzinfo=timezone.utc)
-        return parsed.astimezone(timezone.utc)
+        try:
+            return parsed.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise QueryError(f"{value!r} is too close to the year 1 or 9999") from None
     raise QueryError(f"{value!r} is neither a duration (30m, 1h, 2d) nor a date (2026-03-01T12:00)")
 
 
@@ -108,6 +114,13 @@ class ExecutionQuery:
                     raise QueryError(f"status:{value}: unknown status (one of {', '.join(STATUSES)})")
                 filters[key] = value
             elif "." in key:
+                if "" in key.split("."):
+                    raise QueryError(
+                        f"{key}: a field path needs a name between its dots, e.g. parameters.cmd"
+                    )
+                if any(character.isspace() for character in value):
+                    # st2 splits its `filter` parameter at spaces.
+                    raise QueryError(f"{key}:{value}: a field path's value cannot contain spaces")
                 paths[key] = value
             else:
                 known = ", ".join([*SERVER_FILTERS, *TIME_FILTERS])

@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.segment import Segment
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SuspendNotSupported
@@ -20,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, Switch, TextArea
 
@@ -32,6 +34,7 @@ from st2tui.forms import (
     is_template,
     parse_bool,
     parse_value,
+    printable,
 )
 from st2tui.models import ParameterSpec
 from st2tui.screens.confirm import ConfirmDialog
@@ -39,6 +42,9 @@ from st2tui.screens.confirm import ConfirmDialog
 ResultT = TypeVar("ResultT")
 # Defaults longer than this are not repeated under the field (the field shows them anyway).
 SHORT_DEFAULT = 40
+# Control characters a terminal would act on (escape sequences, bell, NUL); tabs and line breaks are
+# laid out by the editors themselves.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def field_id(name: str) -> str:
@@ -158,9 +164,10 @@ class ParameterField(Horizontal):
         text.stylize("dim")
         error, note = self._shown
         if error is not None:
-            text.append(("\n" if text else "") + f"✘ {error}", style="bold red")
+            # Errors may quote the value (or the server's echo of it): never raw control characters.
+            text.append(("\n" if text else "") + f"✘ {printable(error)}", style="bold red")
         elif note:
-            text.append(("\n" if text else "") + note, style="italic")
+            text.append(("\n" if text else "") + printable(note), style="italic")
         return text
 
     def set_flag(self, flag: str) -> None:
@@ -241,9 +248,17 @@ class ParameterField(Horizontal):
             return message
         if parsed is not None and parsed.template:
             self.show_message(None, note="Template: the server fills this in, so it is not checked here.")
+        elif CONTROL_CHARACTERS.search(self._text):
+            self.show_message(None, note=self._control_note())
         else:
             self.show_message(None, note=self.note)
         return None
+
+    def _control_note(self) -> str:
+        """Says that the value holds control characters, which the editor does not draw."""
+        found = sorted(set(CONTROL_CHARACTERS.findall(self._text)))
+        names = " ".join(printable(character) for character in found[:8])
+        return f"Holds control characters ({names}), not drawn in the editor: they are sent as typed."
 
     def validate_live(self) -> None:
         """Check as the user types ("required" waits for a submit)."""
@@ -296,7 +311,7 @@ class TextField(ParameterField):
 
     def compose_editor(self) -> ComposeResult:
         if self.multiline:
-            area = TextArea(
+            area = SafeTextArea(
                 self._text,
                 soft_wrap=True,
                 tab_behavior="focus",
@@ -307,7 +322,7 @@ class TextField(ParameterField):
             )
             yield area
         else:
-            yield Input(
+            yield SafeInput(
                 self._text,
                 placeholder=self.default_placeholder(),
                 compact=True,
@@ -339,6 +354,31 @@ class TextField(ParameterField):
         self.editor_changed(event.text_area.text)
 
 
+def without_control(strip: Strip) -> Strip:
+    """A drawn line without control characters: they take no cell, so the cursor stays where it was."""
+    if not any(CONTROL_CHARACTERS.search(segment.text) for segment in strip):
+        return strip
+    segments = [
+        Segment(CONTROL_CHARACTERS.sub("", segment.text), segment.style, segment.control) for segment in strip
+    ]
+    return Strip(segments, strip.cell_length)
+
+
+class SafeInput(Input):
+    """An input that never hands control characters (escape sequences, bells, NUL) to the terminal;
+    the value keeps them, as typed."""
+
+    def render_line(self, y: int) -> Strip:
+        return without_control(super().render_line(y))
+
+
+class SafeTextArea(TextArea):
+    """A text area that never hands control characters to the terminal; the text keeps them."""
+
+    def render_line(self, y: int) -> Strip:
+        return without_control(super().render_line(y))
+
+
 class SecretField(TextField):
     """A masked single-line value; ctrl+r (or the button) shows it while you check it."""
 
@@ -358,7 +398,7 @@ class SecretField(TextField):
 
     def compose_editor(self) -> ComposeResult:
         with Horizontal(classes="secret-row"):
-            yield Input(
+            yield SafeInput(
                 self._text,
                 placeholder=self.default_placeholder(),
                 password=True,
@@ -555,6 +595,9 @@ class FormScreen(ModalScreen[ResultT], Generic[ResultT]):
 
     def show_banner(self, message: str | Text | None, *, error: bool = True) -> None:
         banner = self.query_one(".form-banner", Static)
+        if isinstance(message, str):
+            # Plain text: a server's message may quote what was typed, brackets and control characters too.
+            message = Text(printable(message))
         banner.update(message or "")
         banner.set_class(error, "-error")
         banner.display = bool(message)

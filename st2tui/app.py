@@ -10,7 +10,7 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
 from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
@@ -110,7 +110,9 @@ class St2TuiApp(App[None]):
         logger.critical("st2tui crashed", exc_info=error)
         context = {
             "server": self.connection.display_name,
-            "screens": " > ".join(type(screen).__name__ for screen in self.screen_stack),
+            "screens": " > ".join(
+                type(screen).__name__ for screen in self.screen_stack if type(screen) is not Screen
+            ),
         }
         try:
             self.crash_report = write_crash_report(error, self.crash_dir, context)

@@ -144,14 +144,18 @@ class ExecutionTree:
         # Marks stay on the executions still listed (cancel and re-run act on what can be seen).
         self.marked = {eid: None for eid in self.marked if eid in self.executions}
 
-    def extend(self, executions: Iterable[Execution]) -> None:
-        """Append a page (ids already loaded, e.g. shifted down by new executions, are skipped)."""
+    def extend(self, executions: Iterable[Execution]) -> list[str]:
+        """Append a page (ids already loaded, e.g. shifted down by new executions, are skipped);
+        returns the ids that were added."""
         present = set(self.top)
+        added = []
         for execution in executions:
             self.executions[execution.id] = execution
             if execution.id not in present:
                 self.top.append(execution.id)
                 present.add(execution.id)
+                added.append(execution.id)
+        return added
 
     def refresh_head(self, executions: list[Execution], *, newest_first: bool) -> int:
         """Replace the first rows with a fresh read of them; rows further down stay.
@@ -217,7 +221,10 @@ class ExecutionTree:
     def is_expandable(self, execution: Execution) -> bool:
         return bool(execution.children) or execution.is_workflow
 
-    def flatten(self, include_top: Callable[[Execution], bool]) -> list[VisibleRow]:
+    def flatten(
+        self, include_top: Callable[[Execution], bool], top: Iterable[str] | None = None
+    ) -> list[VisibleRow]:
+        """The rows of the tree (of the `top` ids only when given), in the order shown."""
         rows: list[VisibleRow] = []
 
         def walk(eid: str, key: str, depth: int, lead: str, last: bool, parent_key: str | None) -> None:
@@ -230,7 +237,7 @@ class ExecutionTree:
             for position, kid in enumerate(kids):
                 walk(kid, f"{key}/{kid}", depth + 1, below, position == len(kids) - 1, key)
 
-        for eid in self.top:
+        for eid in self.top if top is None else top:
             execution = self.executions.get(eid)
             if execution is not None and include_top(execution):
                 walk(eid, eid, 0, "", True, None)
@@ -509,8 +516,16 @@ class ExecutionsPane(Pane):
         items = [self._slim(execution) for execution in page]
         newer = 0
         if event.mode == "append":
-            self.listing.extend(items)
-        elif event.mode == "refresh":
+            added = self.listing.extend(items)
+            if page.total is not None:
+                self.total = page.total
+            # The rows above stay as they are: only the page's own rows are drawn (a rebuild of every
+            # loaded row made each page slower than the one before).
+            self._append(added)
+            for execution_id in {execution.id for execution in items} - set(added):
+                self._redraw(execution_id)
+            return
+        if event.mode == "refresh":
             newer = self.listing.refresh_head(items, newest_first=self.sort == DEFAULT_SORT)
             self.activity.record(items)
         else:
@@ -613,30 +628,44 @@ class ExecutionsPane(Pane):
         self._rows_for = {}
         for row in rows:
             self._rows_for.setdefault(row.execution_id, []).append(row.key)
-        self.table.set_rows([self._table_row(row) for row in rows])
+        utc = self.utc
+        self.table.set_rows([self._table_row(row, utc) for row in rows])
         self._built = {row.key: self._built[row.key] for row in rows if row.key in self._built}
+        self._update_summary()
+
+    def _append(self, top: list[str]) -> None:
+        """Draw the rows of the top-level executions `top`, just added after all the others."""
+        rows = self.listing.flatten(self.filter_query.matches_words, top)
+        for row in rows:
+            self._visible[row.key] = row
+            self._rows_for.setdefault(row.execution_id, []).append(row.key)
+        utc = self.utc
+        self.table.append_rows([self._table_row(row, utc) for row in rows])
         self._update_summary()
 
     def _redraw(self, execution_id: str) -> None:
         for key in self._rows_for.get(execution_id, ()):
-            self.table.update_row(self._table_row(self._visible[key], fresh=True))
+            self.table.update_row(self._table_row(self._visible[key], self.utc, fresh=True))
 
-    def _table_row(self, row: VisibleRow, *, fresh: bool = False) -> TableRow:
+    def _table_row(self, row: VisibleRow, utc: bool, *, fresh: bool = False) -> TableRow:
         """The table row of `row`; rebuilt only when what it shows changed (a new execution among a
         thousand loaded ones must not rebuild them all), or when `fresh` (elapsed time ticks)."""
         execution = self.listing.executions[row.execution_id]
-        if execution.id in self.listing.loading:
-            marker = "… "
-        elif self.listing.is_expandable(execution):
-            marker = "▾ " if row.key in self.listing.expanded else "▸ "
-        else:
-            marker = "  " if row.depth == 0 else "─ "
-        marked = execution.id in self.listing.marked
-        inputs = (row.guides, marker, marked, self.utc)
+        listing = self.listing
+        marked = execution.id in listing.marked
+        inputs = (row.guides, row.key in listing.expanded, execution.id in listing.loading, marked, utc)
         built = self._built.get(row.key)
-        # The same Execution object means the same state (updates replace the object).
+        # The same Execution object means the same state (updates replace the object); checked before
+        # anything is worked out, as every loaded row passes here on each rebuild.
         if built is not None and not fresh and built[0] is execution and built[1] == inputs:
             return built[2]
+        _, expanded, loading, _, _ = inputs
+        if loading:
+            marker = "… "
+        elif listing.is_expandable(execution):
+            marker = "▾ " if expanded else "▸ "
+        else:
+            marker = "  " if row.depth == 0 else "─ "
         table_row = self._build_row(row, execution, marker, marked)
         self._built[row.key] = (execution, inputs, table_row)
         return table_row
@@ -868,9 +897,7 @@ class ExecutionsPane(Pane):
                 canceled.append(execution_id)
         self.post_message(ExecutionsCanceled(canceled, failed))
 
-    @work(
-        exclusive=True, group="executions-control", description="Re-running executions"
-    )
+    @work(exclusive=True, group="executions-control", description="Re-running executions")
     async def rerun_executions(self, execution_ids: list[str]) -> None:
         started, failed = [], {}
         for execution_id in execution_ids:

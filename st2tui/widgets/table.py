@@ -189,6 +189,17 @@ class RecordTable(ScrollView, can_focus=True, inherit_bindings=False):
             self.post_message(self.NearEnd(self))
         self.refresh()
 
+    def append_rows(self, rows: Iterable[TableRow]) -> None:
+        """Add rows after the last one: the rows above, the cursor and the scroll position stay."""
+        start = len(self.rows)
+        self.rows.extend(rows)
+        for index in range(start, len(self.rows)):
+            self._index[self.rows[index].key] = index
+        self._update_virtual_size()
+        if self.rows and len(self.rows) <= self._visible_rows:
+            self.post_message(self.NearEnd(self))
+        self.refresh()
+
     def update_row(self, row: TableRow) -> None:
         """Replace one row's cells in place (no layout work; only that line is redrawn)."""
         index = self._index.get(row.key)

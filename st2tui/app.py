@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from textual import on, work
@@ -25,6 +26,7 @@ from st2tui.messages import (
     SignedIn,
     StreamStateChanged,
 )
+from st2tui.models import WhoAmI
 from st2tui.screens.execution import ExecutionScreen
 from st2tui.screens.inquiry_form import InquiryFormScreen
 from st2tui.screens.key_form import KeyFormOutcome, KeyFormScreen
@@ -78,7 +80,10 @@ class St2TuiApp(App[None]):
         super().__init__()
         self.client = client
         self.connection = connection
+        # `settings` as configured; `self.settings` may also be read-only because of the user's role.
+        self.configured_settings = settings
         self.settings = settings
+        self.readonly_reason = "read-only mode" if settings.readonly else ""
         self.secrets = secrets
         if settings.keybindings:
             self.set_keymap(settings.keybindings)
@@ -183,11 +188,24 @@ class St2TuiApp(App[None]):
             break
         # From now on an expired session asks on top of whatever is on screen, then carries on.
         self.client.prompt_credentials = self._ask_credentials
+        self._apply_role(whoami)
         self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
         if self.open_on_start:
             # `st2tui --execution ID|last`: straight to that execution, once signed in.
             execution_id, self.open_on_start = self.open_on_start, None
             self.post_message(ExecutionOpenRequested(execution_id))
+
+    def _apply_role(self, whoami: WhoAmI) -> None:
+        """Hide what the user's role cannot do (st2's `observer`), as `--readonly` hides everything that
+        changes state; other roles keep every command and the server's 403 says what is refused."""
+        configured = self.configured_settings
+        role_only_views = whoami.can_only_view and not configured.readonly
+        self.settings = replace(configured, readonly=configured.readonly or whoami.can_only_view)
+        if role_only_views:
+            self.readonly_reason = f"role {', '.join(whoami.roles) or 'none'} can only view"
+        else:
+            self.readonly_reason = "read-only mode" if configured.readonly else ""
+        self.refresh_bindings()
 
     async def _ask_credentials(self, reason: str) -> tuple[str, str] | None:
         """The client's prompt when a session cannot be renewed silently: the sign-in dialog opens over
@@ -278,7 +296,7 @@ class St2TuiApp(App[None]):
     def _run_action(self, event: RunActionRequested) -> None:
         """The run (or re-run) form; once the server started the execution, its screen opens."""
         if self.settings.readonly:
-            self.notify("Read-only mode: actions cannot be run.", severity="warning")
+            self.notify(f"Actions cannot be run ({self.readonly_reason}).", severity="warning")
             return
 
         def started(execution_id: str | None) -> None:
@@ -293,7 +311,7 @@ class St2TuiApp(App[None]):
     def _edit_key(self, event: KeyEditRequested) -> None:
         """The key form; the keys pane reads the datastore again after a save or delete."""
         if self.settings.readonly:
-            self.notify("Read-only mode: keys cannot be changed.", severity="warning")
+            self.notify(f"Keys cannot be changed ({self.readonly_reason}).", severity="warning")
             return
 
         def done(outcome: KeyFormOutcome | None) -> None:
@@ -310,7 +328,7 @@ class St2TuiApp(App[None]):
     def _respond(self, event: InquiryResponseRequested) -> None:
         """The inquiry's response form; the inquiries pane reads the pending ones again after an answer."""
         if self.settings.readonly:
-            self.notify("Read-only mode: inquiries cannot be answered.", severity="warning")
+            self.notify(f"Inquiries cannot be answered ({self.readonly_reason}).", severity="warning")
             return
 
         def answered(response: dict | None) -> None:

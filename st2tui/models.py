@@ -200,6 +200,12 @@ class WhoAmI:
     is_admin: bool
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
+    @property
+    def can_only_view(self) -> bool:
+        """st2's built-in roles let this user look but change nothing (``observer``, or no role at all).
+        Custom roles may grant anything, so for them the server's 403s say what is refused."""
+        return self.rbac_enabled and not self.is_admin and set(self.roles) <= {"observer"}
+
     @classmethod
     def from_dict(cls, doc: Any) -> WhoAmI:
         doc = _require_mapping(doc, "User")

@@ -167,6 +167,7 @@ class MainScreen(Screen):
         self.header.role = (
             "admin" if who.is_admin else ", ".join(who.roles) or ("no roles" if who.rbac_enabled else "")
         )
+        self.header.readonly = self.app.settings.readonly
         self.signed_in = True
         for name, _ in PANES:
             self.pane(name).loaded = False

@@ -14,6 +14,7 @@ from st2tui.api import St2Error
 from st2tui.formatting import SECRET_MASK, countdown
 from st2tui.messages import ApiFailed, KeyDeleted, KeyEditRequested, KeyRevealed, KeysLoaded
 from st2tui.models import KeyValuePair
+from st2tui.redact import remember_secret
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.filter_bar import FilterBar
 from st2tui.widgets.pane import Pane, PaneCommand
@@ -222,6 +223,8 @@ class KeysPane(Pane):
         except St2Error as exc:
             self.post_message(ApiFailed(f"Decrypting {key.name}", exc))
             return
+        # Shown on request, but never to be written to the log or a crash report.
+        remember_secret(plain.value)
         self.post_message(KeyRevealed(plain))
 
     @on(KeyRevealed)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Callable
 
+from rich.console import Console
 from textual.pilot import Pilot
 
 
@@ -18,3 +20,11 @@ async def wait_for(
         if loop.time() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await pilot.pause(0.05)
+
+
+def screen_text(app) -> str:
+    """The whole terminal as plain text, dialogs over the screens beneath them (what a user sees)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=app._background_screens))
+    return console.export_text()

@@ -175,7 +175,7 @@ class St2TuiApp(App[None]):
                     # Once; from then on the header says it until the server answers.
                     told_unreachable = True
                     self.notify(
-                        f"Cannot reach {self.connection.api_url}: {exc}. Retrying every {RETRY_SECONDS:g} s.",
+                        f"{exc}. Retrying every {RETRY_SECONDS:g} s.",
                         severity="error",
                         timeout=10,
                     )

@@ -56,7 +56,7 @@ async def test_started_while_the_server_is_down_it_says_so_and_recovers_by_itsel
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: _header(app).stream_state == "offline", what="offline state")
         assert f"cannot reach 127.0.0.1:{fresh_server.port}" in _header_text(app)
-        assert _notified(app, f"Cannot reach {fresh_server.api_url}")
+        assert _notified(app, f"Cannot reach {fresh_server.base_url}")
 
         server = await start_server_again(fresh_server)
         try:

@@ -10,7 +10,6 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import httpx
 from rich.console import Console
 from support.rest import TERMINAL_STATUSES, api_client
 from support.tui import wait_for
@@ -175,56 +174,3 @@ def _at(value: str | None) -> datetime:
 def _new_id(old: str, delta: timedelta) -> str:
     """An ObjectId of the same shape whose time part moved by `delta`."""
     return f"{int(old[:8], 16) + int(delta.total_seconds()):08x}{old[8:]}"
-
-
-class CuttableTransport(httpx.AsyncBaseTransport):
-    """The real network, with a switch that cuts every stream open at that moment (as a proxy or a
-    network blip would); streams opened afterwards work."""
-
-    def __init__(self) -> None:
-        self._inner = httpx.AsyncHTTPTransport()
-        self._cut = asyncio.Event()
-        self.cuts = 0
-
-    def cut(self) -> None:
-        self.cuts += 1
-        self._cut.set()
-        self._cut = asyncio.Event()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self._inner.handle_async_request(request)
-        if not request.url.path.startswith("/stream/"):
-            return response
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=_CuttableBody(response, self._cut),
-            extensions=response.extensions,
-        )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-class _CuttableBody(httpx.AsyncByteStream):
-    def __init__(self, response: httpx.Response, cut: asyncio.Event) -> None:
-        self._response = response
-        self._cut = cut
-
-    async def __aiter__(self):
-        chunks = self._response.stream.__aiter__()
-        while True:
-            following = asyncio.ensure_future(chunks.__anext__())
-            cut = asyncio.ensure_future(self._cut.wait())
-            done, _ = await asyncio.wait({following, cut}, return_when=asyncio.FIRST_COMPLETED)
-            if following not in done:
-                following.cancel()
-                raise httpx.ReadError("connection cut by the test")
-            cut.cancel()
-            try:
-                yield following.result()
-            except StopAsyncIteration:
-                return
-
-    async def aclose(self) -> None:
-        await self._response.aclose()

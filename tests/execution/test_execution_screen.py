@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import re
 
-from execution_support import Api, CuttableTransport, lines_of, open_execution, text_of
+from execution_support import Api, lines_of, open_execution, text_of
+from support.faults import FaultInjector
 from support.tui import wait_for
 from textual.widgets import Input
 
@@ -451,7 +452,7 @@ async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, ap
     monkeypatch.setenv("ST2TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     rest: Api = api(st2_server)
-    transport = CuttableTransport()
+    transport = FaultInjector()
     connection = Connection(
         api_url=st2_server.api_url,
         auth_url=st2_server.auth_url,
@@ -475,7 +476,7 @@ async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, ap
     loaded_after_cut: list[ExecutionLoaded] = []
 
     def record(message) -> None:
-        if isinstance(message, ExecutionLoaded) and transport.cuts:
+        if isinstance(message, ExecutionLoaded) and transport.injected:
             loaded_after_cut.append(message)
 
     async with app.run_test(size=SIZE, message_hook=record) as pilot:
@@ -484,7 +485,7 @@ async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, ap
         await wait_for(pilot, lambda: len(lines_of(screen)) >= 2, what="the first lines")
         await wait_for(pilot, lambda: screen.stream_state == "live", what="the event stream")
 
-        transport.cut()
+        transport.cut_streams()
         await wait_for(pilot, lambda: screen.stream_state == "reconnecting", what="the drop to show")
         await wait_for(pilot, lambda: screen.stream_state == "live", what="the stream to come back")
         await wait_for(pilot, lambda: bool(loaded_after_cut), what="the execution read again")

@@ -5,6 +5,7 @@ the executions on screen are the ones REST returns."""
 
 from __future__ import annotations
 
+import pytest
 from support.faults import FaultInjector, start_server_again, stop_server
 from support.tui import wait_for
 
@@ -45,12 +46,21 @@ def _matches_rest(app, api) -> bool:
     return _shown(app)[:50] == [(doc["id"], doc["status"]) for doc in expected]
 
 
+@pytest.fixture
+def faulty(fresh_server, make_app, rest):
+    """The app, with a fault injector between it and a server of its own, and REST to that server."""
+    faults = FaultInjector()
+    return faults, make_app(fresh_server, transport=faults), rest(fresh_server)
+
+
 async def _live_and_loaded(pilot) -> None:
     app = pilot.app
     await wait_for(pilot, lambda: _header(app).stream_state == "live" and _pane(app).table.row_count > 0)
 
 
-async def test_started_while_the_server_is_down_it_says_so_and_recovers_by_itself(fresh_server, make_app, rest):
+async def test_started_while_the_server_is_down_it_says_so_and_recovers_by_itself(
+    fresh_server, make_app, rest
+):
     await stop_server(fresh_server)
     app = make_app(fresh_server)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -118,10 +128,8 @@ async def test_the_server_killed_mid_stream_and_restarted(fresh_server, make_app
             await stop_server(server)
 
 
-async def test_a_burst_of_503s_is_reported_and_survived(fresh_server, make_app, rest):
-    faults = FaultInjector()
-    app = make_app(fresh_server, transport=faults)
-    api = rest(fresh_server)
+async def test_a_burst_of_503s_is_reported_and_survived(faulty):
+    faults, app, api = faulty
     async with app.run_test(size=(120, 36)) as pilot:
         await _live_and_loaded(pilot)
         before = _shown(app)
@@ -142,10 +150,8 @@ async def test_a_burst_of_503s_is_reported_and_survived(fresh_server, make_app, 
         assert sum(1 for entry in faults.injected if entry.startswith("status")) == 6
 
 
-async def test_a_30_second_stall_times_out_without_freezing_the_screen(fresh_server, make_app, rest):
-    faults = FaultInjector()
-    app = make_app(fresh_server, transport=faults)
-    api = rest(fresh_server)
+async def test_a_30_second_stall_times_out_without_freezing_the_screen(faulty):
+    faults, app, api = faulty
     async with app.run_test(size=(120, 36)) as pilot:
         await _live_and_loaded(pilot)
         faults.add("stall", "/api/v1/executions", times=1, seconds=30.5)
@@ -161,10 +167,8 @@ async def test_a_30_second_stall_times_out_without_freezing_the_screen(fresh_ser
         await wait_for(pilot, lambda: _matches_rest(app, api), what="recovery")
 
 
-async def test_malformed_json_is_reported_and_the_next_read_recovers(fresh_server, make_app, rest):
-    faults = FaultInjector()
-    app = make_app(fresh_server, transport=faults)
-    api = rest(fresh_server)
+async def test_malformed_json_is_reported_and_the_next_read_recovers(faulty):
+    faults, app, api = faulty
     async with app.run_test(size=(120, 36)) as pilot:
         await _live_and_loaded(pilot)
         before = _shown(app)
@@ -176,10 +180,8 @@ async def test_malformed_json_is_reported_and_the_next_read_recovers(fresh_serve
         await wait_for(pilot, lambda: _matches_rest(app, api), what="recovery")
 
 
-async def test_a_stream_cut_in_the_middle_of_an_event_reconnects(fresh_server, make_app, rest):
-    faults = FaultInjector()
-    app = make_app(fresh_server, transport=faults)
-    api = rest(fresh_server)
+async def test_a_stream_cut_in_the_middle_of_an_event_reconnects(faulty):
+    faults, app, api = faulty
     async with app.run_test(size=(120, 36)) as pilot:
         await _live_and_loaded(pilot)
         assert faults.cut_streams(mid_event=True) >= 1

@@ -1,1 +1,1 @@
-"""Speed and memory figures for st2tui and its demo server: scripts that print numbers, run by hand or `make bench`."""
+"""st2tui benchmarks against the st2 CLI: `python -m benchmarks` (see __main__.py) or `make bench`."""

@@ -142,9 +142,13 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 
 def markdown_section(results: list[ScenarioResult], run: dict[str, Any]) -> str:
     box = run["machine"]
+
+    def load(values: tuple[float, float, float]) -> str:
+        return " / ".join(f"{value:.2f}" for value in values)
+
     loads = "\n".join(
-        f"| {result.key} {result.title} | {result.seconds:.0f} s | "
-        f"{' / '.join(f'{v:.2f}' for v in result.load_start)} | {' / '.join(f'{v:.2f}' for v in result.load_end)} |"
+        f"| {result.key} {result.title} | {result.seconds:.0f} s | {load(result.load_start)} | "
+        f"{load(result.load_end)} |"
         for result in results
     )
     notes = "\n".join(

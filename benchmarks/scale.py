@@ -1,4 +1,4 @@
-"""Scenario 6: scale, 100,000 executions stored (20,000 with --quick), the newest a workflow with 500 children.
+"""Scenario 6: scale, 100,000 executions stored (20,000 with --quick), the newest a workflow of 500 tasks.
 
 - first page: scenario 1's cold start against this server, vs `st2 execution list -n 50`;
 - filtered page: `f` (status:failed) to the first frame showing 50 failed executions, vs

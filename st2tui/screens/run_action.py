@@ -41,6 +41,9 @@ from st2tui.widgets.fields import FormScreen, FormScroll, ParameterField, field_
 OFFER_LENGTH = 90
 # Seconds after the last change before the preview is drawn again.
 PREVIEW_DELAY = 0.15
+# Text values longer than this are cut in the preview (drawing megabytes would stall the form); the
+# values sent are whole.
+PREVIEW_TEXT = 1000
 
 
 class RunActionScreen(FormScreen[str | None]):
@@ -277,15 +280,19 @@ class RunActionScreen(FormScreen[str | None]):
         if self.rerun_of:
             for field in self.fields:
                 field.set_flag("changed" if field.spec.name in payload else "")
+        cut = _cut(payload)
         # Values may hold control characters: shown as symbols, never handed to the terminal.
         command = Text(
-            printable(st2_command(self.action_ref, payload, self.specs, rerun_of=self.rerun_of)),
-            style="bold",
+            printable(st2_command(self.action_ref, cut, self.specs, rerun_of=self.rerun_of)), style="bold"
         )
         parts: list[Any] = [command]
         if refused:
             parts.append(Text(f"Left out until fixed: {', '.join(refused)}", style="italic red"))
-        shown = masked_payload(payload, self.specs)
+        if cut != payload:
+            parts.append(
+                Text(f"Texts over {PREVIEW_TEXT} characters are cut here; they are sent whole.", style="dim")
+            )
+        shown = masked_payload(cut, self.specs)
         unchanged = "the original run's values" if self.rerun_of else "all defaults"
         parts.append(_json_view(shown) if shown else Text(f"{{}}  ({unchanged})", style="dim"))
         self.query_one("#run-preview-body", Static).update(Group(*parts))
@@ -360,6 +367,17 @@ class RunActionScreen(FormScreen[str | None]):
                 )
             return
         self.show_banner(f"{event.what} failed: {_plain_error(error)}")
+
+
+def _cut(value: Any) -> Any:
+    """The value with texts over PREVIEW_TEXT characters cut (and saying how long they are)."""
+    if isinstance(value, str) and len(value) > PREVIEW_TEXT:
+        return f"{value[:PREVIEW_TEXT]}… ({len(value):,} characters)"
+    if isinstance(value, list):
+        return [_cut(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _cut(item) for key, item in value.items()}
+    return value
 
 
 def _json_view(data: Any) -> Text:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App
@@ -27,14 +29,13 @@ from st2tui.messages import (
     StreamStateChanged,
 )
 from st2tui.models import WhoAmI
-from st2tui.screens.execution import ExecutionScreen
-from st2tui.screens.inquiry_form import InquiryFormScreen
-from st2tui.screens.key_form import KeyFormOutcome, KeyFormScreen
 from st2tui.screens.main import MainScreen
-from st2tui.screens.run_action import RunActionScreen
 from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
+
+if TYPE_CHECKING:
+    from st2tui.screens.key_form import KeyFormOutcome
 
 RETRY_SECONDS = 5.0
 
@@ -134,6 +135,13 @@ class St2TuiApp(App[None]):
         self.theme = self.settings.theme
         self.push_screen(MainScreen())
         self.sign_in()
+        self.call_after_refresh(self._started)
+
+    def _started(self) -> None:
+        # `st2tui` starts with garbage collection off (see cli.main); what start-up made stays for the
+        # session, so it is moved out of the collector's way before collection resumes.
+        gc.freeze()
+        gc.enable()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -164,8 +172,9 @@ class St2TuiApp(App[None]):
                 if details.remember and self.secrets is not None:
                     self._remember_password(details.username, details.password)
             try:
-                whoami = await self.client.auth.whoami()
-                version = await self.client.server.version()
+                whoami, version = await asyncio.gather(
+                    self.client.auth.whoami(), self.client.server.version()
+                )
             except Unauthorized as exc:
                 error = f"Sign-in failed: {exc.faultstring or exc}"
                 continue
@@ -278,11 +287,14 @@ class St2TuiApp(App[None]):
         self.notify(f"Switching to {connection.display_name}…", title="Profile")
         await self._authenticate()
 
-    # -- screens of their own (execution detail, forms); until they exist the user is told so -------------
+    # -- screens of their own (execution detail, forms), imported when first shown: the main screen comes up
+    # sooner without them --------------------------------------------------------------------------------
 
     @on(ExecutionOpenRequested)
     def _open_execution(self, event: ExecutionOpenRequested) -> None:
         """Show the execution on a screen of its own; from another execution's screen, escape goes back there."""
+        from st2tui.screens.execution import ExecutionScreen
+
         current = self.screen
         if isinstance(current, ExecutionScreen) and event.execution_id in (
             current.execution_id,
@@ -304,6 +316,8 @@ class St2TuiApp(App[None]):
                 self.notify(f"Started execution {execution_id}.", title=event.action_ref)
                 self.post_message(ExecutionOpenRequested(execution_id))
 
+        from st2tui.screens.run_action import RunActionScreen
+
         form = RunActionScreen(event.action_ref, parameters=event.parameters, rerun_of=event.rerun_of)
         self.push_screen(form, started)
 
@@ -322,6 +336,8 @@ class St2TuiApp(App[None]):
             for pane in self.main_screen.query(KeysPane):
                 pane.resync()
 
+        from st2tui.screens.key_form import KeyFormScreen
+
         self.push_screen(KeyFormScreen(event.key), done)
 
     @on(InquiryResponseRequested)
@@ -337,5 +353,7 @@ class St2TuiApp(App[None]):
             self.notify(f"Answered inquiry {event.inquiry.id[-8:]}: the workflow resumes.")
             for pane in self.main_screen.query(InquiriesPane):
                 pane.resync()
+
+        from st2tui.screens.inquiry_form import InquiryFormScreen
 
         self.push_screen(InquiryFormScreen(event.inquiry), answered)

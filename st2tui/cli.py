@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import ipaddress
 import sys
 from pathlib import Path
@@ -177,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["demo-server"]:
         return run_demo_server(argv[1:])
+    # Start-up creates the objects that live for the whole session (modules, styles, widgets); collecting
+    # garbage among them while they are made only slows the first frame. The app turns collection back
+    # on once the main screen is up (St2TuiApp._started).
+    gc.disable()
     args = build_parser().parse_args(argv)
     from st2tui.launch import run_tui
 

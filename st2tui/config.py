@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
-
 __all__ = [
     "DEFAULT_BASE_URL",
     "AppConfig",
@@ -302,6 +300,8 @@ def load_app_config(path: Path) -> AppConfig:
     """Read st2tui's YAML config; a missing file is an empty config."""
     if not path.is_file():
         return AppConfig(path=path)
+    import yaml  # on first use: most starts have no st2tui config file
+
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -354,6 +354,8 @@ def save_app_config(config: AppConfig) -> None:
         "readonly": settings.readonly,
         "timezone": settings.timezone,
     }
+    import yaml
+
     config.path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".yaml", dir=config.path.parent)
     try:

@@ -29,12 +29,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema import Draft3Validator, Draft4Validator
+from typing import TYPE_CHECKING, Any
 
 from st2tui.models import KeyValuePair, ParameterSpec
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
 
 __all__ = [
     "SERVER_MASK",
@@ -83,16 +83,6 @@ _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "0"})
 _SCALAR_TYPES = frozenset({"string", "integer", "number", "boolean"})
 
-# st2's validator: draft 4 keywords, draft 3 `properties` (per-property `required: true`), no draft-4
-# `required` list.
-_KEYWORDS = {name: check for name, check in Draft4Validator.VALIDATORS.items() if name != "required"}
-_KEYWORDS["properties"] = Draft3Validator.VALIDATORS["properties"]
-_St2Validator = jsonschema.validators.create(
-    meta_schema=Draft4Validator.META_SCHEMA,
-    validators=_KEYWORDS,
-    version="st2tui-parameters",
-    type_checker=Draft4Validator.TYPE_CHECKER,
-)
 # Keys of a parameter definition that are st2's own, not JSON Schema.
 _ST2_KEYS = ("required", "secret", "immutable", "position", "default")
 
@@ -420,9 +410,26 @@ def _parse_enum(spec: ParameterSpec, text: str) -> Any:
     raise InvalidValue(f"Must be one of: {', '.join(format_value(spec, option) for option in options)}.")
 
 
+@functools.cache
+def _st2_validator_class() -> Any:
+    """st2's validator: draft 4 keywords, draft 3 `properties` (per-property `required: true`), no
+    draft-4 `required` list. Built on first use: importing jsonschema costs ~40 ms of start-up."""
+    import jsonschema
+    from jsonschema import Draft3Validator, Draft4Validator
+
+    keywords = {name: check for name, check in Draft4Validator.VALIDATORS.items() if name != "required"}
+    keywords["properties"] = Draft3Validator.VALIDATORS["properties"]
+    return jsonschema.validators.create(
+        meta_schema=Draft4Validator.META_SCHEMA,
+        validators=keywords,
+        version="st2tui-parameters",
+        type_checker=Draft4Validator.TYPE_CHECKER,
+    )
+
+
 @functools.lru_cache(maxsize=512)
 def _validator(schema_json: str) -> Any:
-    return _St2Validator(json.loads(schema_json))
+    return _st2_validator_class()(json.loads(schema_json))
 
 
 def validate_value(spec: ParameterSpec, value: Any) -> None:
@@ -435,11 +442,13 @@ def validate_value(spec: ParameterSpec, value: Any) -> None:
         return
     # Report the first place in the value that is wrong (item 1 before item 2), its most telling error.
     first = min(_path_order(error) for error in errors)
-    error = jsonschema.exceptions.best_match(error for error in errors if _path_order(error) == first)
+    from jsonschema.exceptions import best_match
+
+    error = best_match(error for error in errors if _path_order(error) == first)
     raise InvalidValue(_plain_message(error))
 
 
-def _path_order(error: jsonschema.ValidationError) -> tuple[int, list[str]]:
+def _path_order(error: ValidationError) -> tuple[int, list[str]]:
     path = list(error.absolute_path)
     return (len(path), [f"{part:012d}" if isinstance(part, int) else str(part) for part in path])
 
@@ -463,7 +472,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "…"
 
 
-def _plain_message(error: jsonschema.ValidationError) -> str:
+def _plain_message(error: ValidationError) -> str:
     """A jsonschema error in plain words, prefixed with where in the value it is."""
     keyword, limit, path = error.validator, error.validator_value, list(error.absolute_path)
     schema = error.schema if isinstance(error.schema, dict) else {}

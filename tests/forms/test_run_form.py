@@ -288,4 +288,6 @@ async def test_read_only_mode_opens_no_form(forms_server, make_app):
         app.post_message(RunActionRequested(ACTION))
         await pilot.pause(0.2)
         assert not isinstance(app.screen, RunActionScreen)
-        assert any("Read-only" in notification.message for notification in app._notifications)
+        assert any(
+            "cannot be run (read-only mode)" in notification.message for notification in app._notifications
+        )

@@ -793,15 +793,19 @@ class St2Client:
             # The st2 CLI's [credentials] basic_auth: for a proxy in front of st2, never on the token request
             # (which carries the st2 user's own basic auth).
             request_headers.setdefault("Authorization", self._basic_auth)
-        request = self._http.build_request(
-            endpoint.method,
-            url,
-            params={key: _format_query_value(value) for key, value in query.items()} or None,
-            json=json_body,
-            headers=request_headers,
-            timeout=timeout or self._timeout,
-        )
-        return request
+        try:
+            return self._http.build_request(
+                endpoint.method,
+                url,
+                params={key: _format_query_value(value) for key, value in query.items()} or None,
+                json=json_body,
+                headers=request_headers,
+                timeout=timeout or self._timeout,
+            )
+        except httpx.InvalidURL as exc:  # e.g. a name or filter too long for any URL
+            raise St2Error(
+                f"Cannot send this request to {endpoint.path}: {exc}", method=endpoint.method
+            ) from exc
 
     async def _send(self, request: httpx.Request, *, stream: bool = False) -> httpx.Response:
         started = time.monotonic()

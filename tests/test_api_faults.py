@@ -93,6 +93,14 @@ async def test_connection_refused_raises_connection_failed():
     assert caught.value.method == "GET"
 
 
+async def test_a_request_too_long_for_a_url_is_an_st2_error_and_nothing_is_sent():
+    transport = ScriptedTransport()
+    async with make_client(transport, token="t") as client:
+        with pytest.raises(St2Error, match="Cannot send this request to /api/v1/keys/{name}"):
+            await client.keys.get("k" * 70_000)
+    assert transport.requests == []
+
+
 async def test_dns_failure_raises_connection_failed():
     transport = ScriptedTransport(
         {("GET", "/api/v1/actions"): httpx.ConnectError("[Errno -2] Name or service not known")}

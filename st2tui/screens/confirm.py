@@ -9,6 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from st2tui.forms import printable
+
 
 class ConfirmDialog(ModalScreen[bool]):
     """Asks a yes/no question about a change; dismisses with True only on an explicit yes."""
@@ -26,8 +28,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="confirm-dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.body, classes="dialog-body")
+            # Names in them come from the server or the user: shown as they are, never as markup.
+            yield Label(printable(self.title_text), classes="dialog-title", markup=False)
+            yield Static(printable(self.body), classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.confirm_label} (y)", variant="warning", id="confirm-yes")
                 yield Button("No (n)", id="confirm-no")

@@ -982,9 +982,7 @@ class ExecutionScreen(Screen):
         self.notify("Fetching the full result…", timeout=2)
         self.load_full_result()
 
-    @work(
-        exclusive=True, group="execution-result", description="Reading the full result"
-    )
+    @work(exclusive=True, group="execution-result", description="Reading the full result")
     async def load_full_result(self) -> None:
         try:
             result = await self.app.client.executions.result(self.execution_id)
@@ -1101,9 +1099,7 @@ class ExecutionScreen(Screen):
     def action_resume(self) -> None:
         self.control("resume")
 
-    @work(
-        exclusive=True, group="execution-control", description="Changing the execution"
-    )
+    @work(exclusive=True, group="execution-control", description="Changing the execution")
     async def control(self, verb: str) -> None:
         client = self.app.client
         calls = {
@@ -1146,9 +1142,7 @@ class ExecutionScreen(Screen):
 
         self.app.push_screen(RerunTasksDialog(workflow, task), answered)
 
-    @work(
-        exclusive=True, group="execution-control", description="Re-running from a task"
-    )
+    @work(exclusive=True, group="execution-control", description="Re-running from a task")
     async def rerun_tasks(self, workflow_id: str, tasks: list[str], reset: list[str]) -> None:
         # No parameters: st2 re-runs from tasks with the original ones (and a mask must never go back).
         try:

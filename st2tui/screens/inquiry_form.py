@@ -75,9 +75,7 @@ class InquiryFormScreen(FormScreen[dict | None]):
 
     # -- context ------------------------------------------------------------------------------------
 
-    @work(
-        exclusive=True, group="inquiry-form-context", description="Loading the question"
-    )
+    @work(exclusive=True, group="inquiry-form-context", description="Loading the question")
     async def load_context(self) -> None:
         executions = self.app.client.executions
         try:
@@ -156,9 +154,7 @@ class InquiryFormScreen(FormScreen[dict | None]):
         self.set_busy(True, "Sending the response…")
         self.respond(response)
 
-    @work(
-        exclusive=True, group="inquiry-form-respond", description="Answering an inquiry"
-    )
+    @work(exclusive=True, group="inquiry-form-respond", description="Answering an inquiry")
     async def respond(self, response: dict[str, Any]) -> None:
         try:
             answer = await self.app.client.inquiries.respond(self.inquiry.id, response)

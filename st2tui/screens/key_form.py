@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
@@ -33,8 +32,17 @@ from st2tui.forms import (
 )
 from st2tui.messages import ApiFailed, KeyConflictFound, KeyDeleted, KeyLoaded, KeySaved
 from st2tui.models import KeyValuePair, ParameterSpec
+from st2tui.redact import remember_secret
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.widgets.fields import BooleanField, EnumField, FormScreen, FormScroll, ParameterField, TextField
+from st2tui.widgets.fields import (
+    BooleanField,
+    EnumField,
+    FormScreen,
+    FormScroll,
+    ParameterField,
+    SafeTextArea,
+    TextField,
+)
 
 SCOPES = {"system": "st2kv.system", "user": "st2kv.user"}
 # Lines of a value the conflict dialog shows per side.
@@ -111,9 +119,9 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         Binding(
             "ctrl+r",
             "reveal",
-            "Decrypt",
+            "Show secret",
             id="key.reveal",
-            tooltip="Fetch the secret value decrypted, to see or edit it",
+            tooltip="Fetch a stored secret decrypted to see or edit it; show or hide a secret being typed",
         ),
         Binding("f8", "delete", "Delete", id="key.delete", tooltip="Delete this key (asks first)"),
     ]
@@ -125,6 +133,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         # The key as read when the form opened (None: new, or gone from the server).
         self.opened: KeyValuePair | None = None
         self.plain_value: str | None = None
+        # The user asked to see the secret value (decrypted, or as typed); until then it shows as •••.
+        self.revealed = False
         self.loaded = not self.editing
         self._write: KeyWrite | None = None
 
@@ -230,6 +240,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         self.show_banner(None)
         if self.key is None:
             self.query_one("#key-summary", Static).update("A new datastore item.")
+            self._mask_value()
             self.query(ParameterField).first().focus_editor()
             return
         self.set_busy(True)
@@ -275,23 +286,43 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
             self.show_banner("This key no longer exists on the server: saving creates it again.")
         self.loaded = True
         self.set_busy(False)
-        self.refresh_bindings()
+        self._mask_value()
         self.field("value").focus_editor()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "reveal":
-            return self.opened is not None and self.opened.secret and self.plain_value is None
+            return self._secret_value()
         if action == "delete":
             return self.editing
         return True
 
     def action_reveal(self) -> None:
-        if self.opened is None or not self.opened.secret:
-            self.notify("Only the value of an existing secret is hidden.")
+        if not self._secret_value():
+            self.notify("The value is not a secret: it is shown as it is.")
             return
-        if self.plain_value is not None:
+        if self.opened is not None and self.opened.secret and self.plain_value is None:
+            self.load_key(decrypt=True)  # shown once it arrives
             return
-        self.load_key(decrypt=True)
+        self.revealed = not self.revealed
+        self._mask_value()
+
+    def _secret_value(self) -> bool:
+        field = self.field("secret")
+        switched_on = isinstance(field, BooleanField) and field.switch_state()
+        return switched_on or bool(self.opened and self.opened.secret)
+
+    def _mask_value(self) -> None:
+        """A secret's value shows as ••• while typed, unless the user asked to see it."""
+        field = self.field("value")
+        editor = field.editor if field is not None else None
+        if isinstance(editor, SafeTextArea):
+            editor.masked = self._secret_value() and not self.revealed
+        self.refresh_bindings()
+
+    @on(ParameterField.Changed)
+    def _secret_switched(self, event: ParameterField.Changed) -> None:
+        if event.field.spec.name == "secret":
+            self._mask_value()
 
     def _show_plain(self, key: KeyValuePair | None) -> None:
         field = self.field("value")
@@ -299,7 +330,9 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
             self.show_banner("The key is gone from the server: nothing to decrypt.")
             return
         self.plain_value = key.value
-        self.refresh_bindings()
+        remember_secret(key.value)  # shown on request; never to be written to the log
+        self.revealed = True
+        self._mask_value()
         if not field.touched:
             field.set_text(kv_display_value(key.value))
         field.note = "Decrypted at your request."
@@ -317,6 +350,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         if write is None:
             return
         self._write = write
+        if write.secret:
+            remember_secret(write.value)  # never to be written to the log or a crash report
         self.set_busy(True, "Checking the key on the server…")
         self.save_key(write, force=False)
 
@@ -406,7 +441,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
                 self.delete_key(key)
 
         # The dialog reads markup: the name is anyone's text.
-        body = f"{escape(printable(key.name))}  ({_scope_word(key)} scope)\n\nActions and rules that read it will no longer find it."
+        body = f"{key.name}  ({_scope_word(key)} scope)\n\nActions and rules that read it will no longer find it."
         self.app.push_screen(ConfirmDialog("Delete key?", body, confirm_label="Delete"), answered)
 
     @on(Button.Pressed, "#key-delete")

@@ -18,6 +18,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
+from st2tui.forms import printable
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
 from st2tui.screens.help import HelpScreen, help_entries
@@ -350,10 +351,17 @@ class MainScreen(Screen):
         profiles = self.app.profile_names()
         if not name:
             listed = ", ".join(profiles) or "none (add profiles to the config file)"
-            self.notify(f"Profiles: {listed}. Now: {self.app.connection.display_name}.", title=":ctx")
+            self.notify(
+                f"Profiles: {listed}. Now: {self.app.connection.display_name}.", title=":ctx", markup=False
+            )
         elif name not in profiles:
             listed = ", ".join(profiles) or "none are configured"
-            self.notify(f"No profile {name!r}; profiles: {listed}.", title=":ctx", severity="error")
+            self.notify(
+                f"No profile {printable(name)!r}; profiles: {listed}.",
+                title=":ctx",
+                severity="error",
+                markup=False,
+            )
         else:
             self.app.switch_profile(name)
 

@@ -35,6 +35,7 @@ from st2tui.forms import (
 )
 from st2tui.messages import ActionParametersLoaded, ApiFailed, ExecutionSubmitted
 from st2tui.models import ParameterSpec
+from st2tui.redact import remember_secret
 from st2tui.widgets.fields import FormScreen, FormScroll, ParameterField, field_for
 
 # How much of the remembered values the offer line shows.
@@ -319,8 +320,14 @@ class RunActionScreen(FormScreen[str | None]):
             )
             return
         self._sent = payload
+        # Secret parameters are never to be written to the log or a crash report, whatever their name.
+        remember_secret(*(value for name, value in payload.items() if self._is_secret(name)))
         self.set_busy(True, "Starting the execution…")
         self.start_execution(payload)
+
+    def _is_secret(self, name: str) -> bool:
+        field = self.field(name)
+        return field is not None and field.spec.secret
 
     @work(exclusive=True, group="run-form-submit", description="Starting an execution")
     async def start_execution(self, payload: dict[str, Any]) -> None:

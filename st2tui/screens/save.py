@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from st2tui.forms import printable
-from st2tui.widgets.fields import SafeInput
+from st2tui.widgets.safe_input import SafeInput
 
 
 class SaveDialog(ModalScreen[Path | None]):

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
 from st2tui.forms import InvalidValue, check_text, printable
-from st2tui.widgets.fields import SafeInput
+from st2tui.widgets.safe_input import SafeInput
 
 # Username and password travel in one HTTP header (Basic auth, base64): web servers in front of st2
 # refuse headers of more than a few kilobytes, so a longer sign-in could never be sent.

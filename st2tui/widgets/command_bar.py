@@ -13,8 +13,8 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label
 
 from st2tui.forms import printable
-from st2tui.widgets.fields import SafeInput
 from st2tui.widgets.filter_bar import filter_problem
+from st2tui.widgets.safe_input import SafeInput
 
 # How much of an unknown command the message repeats.
 SHOWN_WORD = 40

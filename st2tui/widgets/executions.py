@@ -17,6 +17,7 @@ from textual.widgets import Static
 from st2tui import formatting
 from st2tui.api import St2Error
 from st2tui.formatting import count, duration, short_timestamp, status_text
+from st2tui.forms import printable
 from st2tui.messages import (
     ActivityLoaded,
     ApiFailed,
@@ -334,6 +335,7 @@ class ExecutionsPane(Pane):
         self._visible: dict[str, VisibleRow] = {}
         self._rows_for: dict[str, list[str]] = {}
         self._summary = ""
+        self._title = ""
         # Row key -> (execution, other inputs, row): what each row was built from; see `_table_row`.
         self._built: dict[str, tuple[Execution, tuple[object, ...], TableRow]] = {}
 
@@ -708,9 +710,12 @@ class ExecutionsPane(Pane):
         self._summary = summary
         # One line, fixed height: no layout pass needed (bursts arrive many times a second).
         self.query_one("#executions-summary", Static).update(Text(summary), layout=False)
-        title = "Executions" + (f"  {self.filter_query.source}" if self.filter_query.source else "")
-        if title != self.border_title:
-            self.border_title = title
+        title = "Executions" + (
+            f"  {printable(self.filter_query.source)}" if self.filter_query.source else ""
+        )
+        if title != self._title:
+            self._title = title
+            self.border_title = Text(title)  # as typed: a filter is not markup
 
     def watch_utc(self) -> None:
         label = "Started UTC" if self.utc else "Started"
@@ -724,7 +729,7 @@ class ExecutionsPane(Pane):
         try:
             query = ExecutionQuery.parse(text, now=formatting.now(), utc=self.utc)
         except QueryError as exc:
-            self.notify(str(exc), title="Filter", severity="error")
+            self.notify(printable(str(exc)), title="Filter", severity="error", markup=False)
             return False
         only_words_changed = (
             query.filters == self.filter_query.filters

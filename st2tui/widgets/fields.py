@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
@@ -20,6 +21,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -38,13 +40,13 @@ from st2tui.forms import (
 )
 from st2tui.models import ParameterSpec
 from st2tui.screens.confirm import ConfirmDialog
+from st2tui.widgets.safe_input import CONTROL_CHARACTERS, SafeInput, without_control
 
 ResultT = TypeVar("ResultT")
 # Defaults longer than this are not repeated under the field (the field shows them anyway).
 SHORT_DEFAULT = 40
 # Control characters a terminal would act on (escape sequences, bell, NUL); tabs and line breaks are
 # laid out by the editors themselves.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def field_id(name: str) -> str:
@@ -354,29 +356,28 @@ class TextField(ParameterField):
         self.editor_changed(event.text_area.text)
 
 
-def without_control(strip: Strip) -> Strip:
-    """A drawn line without control characters: they take no cell, so the cursor stays where it was."""
-    if not any(CONTROL_CHARACTERS.search(segment.text) for segment in strip):
-        return strip
-    segments = [
-        Segment(CONTROL_CHARACTERS.sub("", segment.text), segment.style, segment.control) for segment in strip
-    ]
-    return Strip(segments, strip.cell_length)
-
-
-class SafeInput(Input):
-    """An input that never hands control characters (escape sequences, bells, NUL) to the terminal;
-    the value keeps them, as typed."""
-
-    def render_line(self, y: int) -> Strip:
-        return without_control(super().render_line(y))
-
-
 class SafeTextArea(TextArea):
-    """A text area that never hands control characters to the terminal; the text keeps them."""
+    """A text area that never hands control characters to the terminal; the text keeps them. With
+    `masked` every character shows as • (a secret being typed), cell for cell, so the cursor and
+    selection stay where they are."""
+
+    masked: reactive[bool] = reactive(False)
 
     def render_line(self, y: int) -> Strip:
-        return without_control(super().render_line(y))
+        strip = without_control(super().render_line(y))
+        if self.masked and self.text:
+            strip = Strip(
+                [
+                    Segment(
+                        segment.text if segment.control else "".join("•" * cell_len(c) for c in segment.text),
+                        segment.style,
+                        segment.control,
+                    )
+                    for segment in strip
+                ],
+                strip.cell_length,
+            )
+        return strip
 
 
 class SecretField(TextField):
@@ -450,10 +451,10 @@ class BooleanField(ParameterField):
 
     def compose_editor(self) -> ComposeResult:
         with Horizontal(classes="switch-row"):
-            yield _Toggle(self._switch_state(), animate=False, classes="field-editor", disabled=self.locked)
+            yield _Toggle(self.switch_state(), animate=False, classes="field-editor", disabled=self.locked)
             yield Static(self._state_words(), classes="switch-state")
 
-    def _switch_state(self) -> bool:
+    def switch_state(self) -> bool:
         try:
             return parse_bool(self._text) if self._text else False
         except InvalidValue:
@@ -465,7 +466,7 @@ class BooleanField(ParameterField):
             if isinstance(default, bool):
                 return Text(f"not set: the default ({'on' if default else 'off'})", style="dim")
             return Text("not set (space switches it)", style="dim")
-        return Text("on" if self._switch_state() else "off", style="bold" if self._switch_state() else "")
+        return Text("on" if self.switch_state() else "off", style="bold" if self.switch_state() else "")
 
     def read(self) -> Parsed | None:
         if self._text == "":
@@ -477,7 +478,7 @@ class BooleanField(ParameterField):
     def show_editor_text(self, text: str) -> None:
         for switch in self.query(_Toggle):
             with switch.prevent(Switch.Changed):
-                switch.value = self._switch_state()
+                switch.value = self.switch_state()
         for state in self.query(".switch-state").results(Static):
             state.update(self._state_words())
 

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Input
 
-from st2tui.widgets.fields import SafeInput
+from st2tui.widgets.safe_input import SafeInput
 
 # Filters go into query strings: web servers in front of st2 refuse addresses of more than a few KB.
 MAX_FILTER_LENGTH = 2000

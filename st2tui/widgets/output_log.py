@@ -36,6 +36,8 @@ from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from st2tui.formatting import count
+from st2tui.forms import printable
+from st2tui.widgets.safe_input import SafeInput
 
 MAX_LINES = 10_000
 MAX_REDRAWS = 12  # per second, while lines keep coming
@@ -604,7 +606,7 @@ class OutputLog(ScrollView, can_focus=True):
         return Style()
 
 
-class OutputSearchBar(Input):
+class OutputSearchBar(SafeInput):
     """`/`: type to highlight matches, enter to jump to the next one, escape to clear."""
 
     BINDINGS = [
@@ -815,7 +817,7 @@ class OutputPanel(Vertical):
         if self.log_view.find(forward):
             self.follow = False
         else:
-            self.notify(f"No line matches “{self.search}”.", severity="warning")
+            self.notify(f"No line matches “{printable(self.search)}”.", severity="warning", markup=False)
         self._show_status()
 
     def action_save(self) -> None:
@@ -870,7 +872,10 @@ class OutputPanel(Vertical):
         if self.search:
             matches = log.match_count()
             parts.append(
-                Text(f"/{self.search}: {count(matches)} matching lines", style="bold" if matches else "red")
+                Text(
+                    f"/{printable(self.search)}: {count(matches)} matching lines",
+                    style="bold" if matches else "red",
+                )
             )
         if self.live:
             label, style = STREAM_LABELS.get(self.stream_state, (self.stream_state, ""))

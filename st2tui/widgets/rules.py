@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from st2tui.api import St2Error
 from st2tui.formatting import short_timestamp, status_text
+from st2tui.forms import printable
 from st2tui.messages import ApiFailed, ExecutionOpenRequested, RuleDetailLoaded, RulesLoaded, RuleToggled
 from st2tui.models import Rule, RuleEnforcement
 from st2tui.screens.confirm import ConfirmDialog
@@ -194,8 +195,9 @@ class RulesPane(Pane):
     def _show_rows(self) -> None:
         self.table.set_rows(self._row(rule) for rule in self.rules.values() if self._matches(rule))
         enabled = sum(1 for rule in self.rules.values() if rule.enabled)
-        self.border_title = "Rules" + (
-            f"  {self.query_one(FilterBar).value}" if self.filters or self.words else ""
+        self.border_title = Text(  # as typed: a filter is not markup
+            "Rules"
+            + (f"  {printable(self.query_one(FilterBar).value)}" if self.filters or self.words else "")
         )
         self.border_subtitle = f"{len(self.rules)} rules, {enabled} enabled"
 
@@ -305,7 +307,12 @@ class RulesPane(Pane):
             elif sep and key == "enabled" and value.lower() in ("true", "false", "yes", "no"):
                 filters["enabled"] = value.lower() in ("true", "yes")
             elif sep and key in ("pack", "enabled"):
-                self.notify(f"{token}: use {RULES_FILTER_HELP}", title="Filter", severity="error")
+                self.notify(
+                    f"{printable(token)}: use {RULES_FILTER_HELP}",
+                    title="Filter",
+                    severity="error",
+                    markup=False,
+                )
                 return False
             else:
                 words.append(token.lower())

@@ -127,6 +127,28 @@ async def test_a_secret_is_kept_encrypted_unless_the_user_asks_to_see_it(forms_s
     assert _key(rest, "vault", decrypt="true")["value"] == "hunter3"
 
 
+async def test_a_new_secret_shows_masked_while_typed_unless_asked(forms_server, make_app, rest):
+    app = make_app(forms_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await _open(pilot, None)
+        await enter(pilot, screen, "name", "deploy_pass")
+        await enter(pilot, screen, "value", "Zebra-4412")
+        editor = screen.field("value").editor
+        assert "Zebra-4412" in shown(editor), "not a secret yet: shown as typed"
+        screen.field("secret").focus_editor()
+        await pilot.press("space")
+        await until(pilot, lambda: "Zebra-4412" not in shown(editor) and "••••••••••" in shown(editor))
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Zebra-4412" in shown(editor), what="shown on request")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Zebra-4412" not in shown(editor), what="hidden again")
+        await pilot.press("ctrl+s")
+        await _closed(pilot)
+    stored = _key(rest, "deploy_pass")
+    assert stored["secret"] is True and stored["value"] != "Zebra-4412"
+    assert _key(rest, "deploy_pass", decrypt="true")["value"] == "Zebra-4412"
+
+
 def value_text(screen: KeyFormScreen) -> str:
     field = screen.field("value")
     return field.text if field is not None else ""

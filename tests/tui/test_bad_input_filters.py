@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from support.bad_input import MEGABYTE, TEXT_VALUES, control_on_screen, recording
 from support.tui import wait_for
 from textual.widgets import Input
@@ -191,24 +190,12 @@ async def test_output_search_takes_any_text_and_the_app_keeps_running(st2_server
         await search_the_output(pilot, st2_server, rest, drawn_clean=False)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="st2tui/widgets/output_log.py: OutputSearchBar (a plain Input) and the #output-status line draw "
-    "a NUL typed into the search raw; fix: base OutputSearchBar on fields.SafeInput and show the search "
-    "through forms.printable()",
-)
 async def test_output_search_draws_no_control_characters(st2_server, make_app, rest):
     app = make_app(st2_server)
     async with app.run_test(size=(120, 36)) as pilot:
         await search_the_output(pilot, st2_server, rest, drawn_clean=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="st2tui/widgets/executions.py (_update_summary) and rules.py (_show_rows) put the filter text "
-    "into border_title, which Textual reads as markup: `[/]` raises MarkupError and the app stops; fix: "
-    "border_title = Text(...) or textual.markup.escape(text)",
-)
 async def test_a_filter_with_markup_characters_is_shown_as_typed(st2_server, make_app):
     app = make_app(st2_server)
     async with app.run_test(size=(120, 36)) as pilot:

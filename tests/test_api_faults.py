@@ -96,7 +96,7 @@ async def test_connection_refused_raises_connection_failed():
 async def test_a_request_too_long_for_a_url_is_an_st2_error_and_nothing_is_sent():
     transport = ScriptedTransport()
     async with make_client(transport, token="t") as client:
-        with pytest.raises(St2Error, match="Cannot send this request to /api/v1/keys/{name}"):
+        with pytest.raises(St2Error, match=r"Cannot send this request to /api/v1/keys/\{name\}"):
             await client.keys.get("k" * 70_000)
     assert transport.requests == []
 

@@ -162,7 +162,7 @@ Run {run["started"]} ({run["seconds"]:.0f} s): `{run["command"]}`
 
 Machine: {box["cpu"]}, {box["cores"]} cores, {box["ram_gb"]} GB RAM; Python {box["python"]}; {box["os"]};
 Textual {box["textual"]}; st2 CLI: {run["st2_cli"] or "not found"}.
-The machine was shared (other jobs ran tests meanwhile): see the load averages below.
+Load averages at the start and end of each scenario are below (a busy machine moves figures by ±30%).
 
 {markdown_table(results)}
 

@@ -171,7 +171,9 @@ async def test_stream_filter_timestamps_and_wrap(st2_server, make_app, api):
     rest: Api = api(st2_server)
     app = make_app(st2_server)
     async with app.run_test(size=SIZE) as pilot:
-        cmd = "echo short; sleep 0.1; echo oops >&2; sleep 0.1; printf 'x%.0s' $(seq 1 300); echo"
+        # stdout and stderr are separate pipes, read as they come (as st2 does): the pauses order them even
+        # when the server's thread waits its turn on a busy machine.
+        cmd = "echo short; sleep 0.5; echo oops >&2; sleep 0.5; printf 'x%.0s' $(seq 1 300); echo"
         execution = rest.run("core.local", cmd=cmd)
         screen = await open_execution(pilot, execution["id"])
         await wait_for(pilot, lambda: screen.output.stream_state == "ended", what="the output")

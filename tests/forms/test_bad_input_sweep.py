@@ -404,7 +404,10 @@ async def test_sign_in_refuses_what_cannot_be_sent_and_sends_the_rest_as_typed(f
                 what=f"{case}: the dialog again",
             )
             again = app.screen
-            assert "Sign-in failed" in shown(again.query_one("#sign-in-error")), case
+            error = again.query_one("#sign-in-error")
+            await until(
+                pilot, lambda error=error: "Sign-in failed" in shown(error), what=f"{case}: the refusal"
+            )
             assert again.query_one("#sign-in-username", Input).value == username.strip(), (
                 f"{case}: username lost"
             )
@@ -427,7 +430,8 @@ async def test_unicode_credentials_are_sent_as_typed_and_refused_as_a_wrong_pass
     transport = await recording(app)
     async with app.run_test(size=(120, 36)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, SignInScreen), what="the sign-in dialog")
-        assert "Sign-in failed" in shown(app.screen.query_one("#sign-in-error"))
+        error = app.screen.query_one("#sign-in-error")
+        await until(pilot, lambda: "Sign-in failed" in shown(error), what="the refusal drawn in the dialog")
         _, _, encoded = transport.writes("/tokens")[0].headers["authorization"].partition(" ")
         assert base64.b64decode(encoded).decode() == f"{username}:{password}"
     assert transport.server_errors() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 
 from rich.text import Text
@@ -426,8 +427,9 @@ class ExecutionsPane(Pane):
     def load_page(self, mode: LoadMode) -> None:
         # Paging has a group of its own: a poll re-reading the first rows must not cancel it.
         group = "executions-more" if mode == "append" else "executions-list"
+        # A callable, not a coroutine: a worker replaced before it starts then leaves nothing un-awaited.
         self.run_worker(
-            self._load_page(mode, self._generation),
+            partial(self._load_page, mode, self._generation),
             group=group,
             exclusive=True,
             description="Loading executions",
@@ -481,7 +483,7 @@ class ExecutionsPane(Pane):
         # One exclusive group per workflow: unfolding another workflow must not cancel this one.
         self.listing.loading.add(parent_id)
         self.run_worker(
-            self._load_children(parent_id),
+            partial(self._load_children, parent_id),
             group=f"execution-children:{parent_id}",
             exclusive=True,
             description=f"Loading the children of {parent_id}",

@@ -139,9 +139,11 @@ class St2TuiApp(App[None]):
 
     def _started(self) -> None:
         # `st2tui` starts with garbage collection off (see cli.main); what start-up made stays for the
-        # session, so it is moved out of the collector's way before collection resumes.
-        gc.freeze()
-        gc.enable()
+        # session, so it is moved out of the collector's way before collection resumes. (An app run with
+        # collection on, as in tests, leaves the collector alone.)
+        if not gc.isenabled():
+            gc.freeze()
+            gc.enable()
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

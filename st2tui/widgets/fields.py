@@ -366,18 +366,25 @@ class SafeTextArea(TextArea):
     def render_line(self, y: int) -> Strip:
         strip = without_control(super().render_line(y))
         if self.masked and self.text:
-            strip = Strip(
-                [
-                    Segment(
-                        segment.text if segment.control else "".join("•" * cell_len(c) for c in segment.text),
-                        segment.style,
-                        segment.control,
-                    )
-                    for segment in strip
-                ],
-                strip.cell_length,
-            )
+            strip = _masked(strip)
         return strip
+
+
+def _masked(strip: Strip) -> Strip:
+    """The line with its text (up to the padding after it) drawn as •, one per cell."""
+    visible = len("".join(segment.text for segment in strip if not segment.control).rstrip(" "))
+    segments, seen = [], 0
+    for segment in strip:
+        if segment.control:
+            segments.append(segment)
+            continue
+        text = "".join(
+            "•" * cell_len(char) if seen + index < visible else char
+            for index, char in enumerate(segment.text)
+        )
+        seen += len(segment.text)
+        segments.append(Segment(text, segment.style, segment.control))
+    return Strip(segments, strip.cell_length)
 
 
 class SecretField(TextField):

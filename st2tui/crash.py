@@ -13,7 +13,6 @@ import sys
 import traceback
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from st2tui import __version__
@@ -28,6 +27,8 @@ def default_crash_dir() -> Path:
 
 
 def _version(package: str) -> str:
+    from importlib import metadata  # only when a report is written
+
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:

@@ -262,6 +262,8 @@ class ExecutionsPane(Pane):
 
     BINDING_GROUP_TITLE = "Executions"
     MUTATING_ACTIONS = frozenset({"cancel", "rerun"})
+    # Marks only gather rows for cancel and re-run: where those are hidden, so are they.
+    MARKING_ACTIONS = frozenset({"mark", "unmark"})
 
     BINDINGS = [
         Binding(
@@ -827,6 +829,11 @@ class ExecutionsPane(Pane):
             self.table.move_to(row.parent_key)
 
     # -- marks and actions -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.MARKING_ACTIONS and self.readonly:
+            return False
+        return super().check_action(action, parameters)
 
     def action_mark(self) -> None:
         execution = self.selected_execution

@@ -122,7 +122,7 @@ async def test_read_only_hides_every_mutating_binding(st2_server, make_app):
         await _ready(pilot, app)
         assert app.screen.query_one(StatusHeader).readonly
         assert "READ-ONLY" in str(app.screen.query_one(StatusHeader).render())
-        mutating = {"Cancel", "Re-run", "Run", "Enable/disable", "New", "Delete", "Edit", "Respond"}
+        mutating = {"Cancel", "Re-run", "Run", "Enable/disable", "New", "Delete", "Edit", "Respond", "Mark"}
         panes = (
             ("1", ExecutionsPane),
             ("2", ActionsPane),

@@ -572,8 +572,9 @@ class St2Client:
         self.stream_options = stream_options or StreamOptions()
         self._on_token = on_token
         self._on_request = on_request
-        # When the server last answered (any status below 500): how old what is on screen may be.
-        self.last_contact: datetime | None = None
+        # When the server last answered (any status below 500, or a stream event), as time.time(): a float
+        # per event is all the stream's hot path pays; `last_contact` makes the datetime when asked.
+        self._last_contact_at: float | None = None
         self._login_lock = asyncio.Lock()
         self._prompt_lock = asyncio.Lock()
         uses_tls = any(url.lower().startswith("https:") for url in (api_url, auth_url, stream_url))
@@ -657,6 +658,13 @@ class St2Client:
         await self._http.aclose()
 
     # -- credentials -------------------------------------------------------------------------------
+
+    @property
+    def last_contact(self) -> datetime | None:
+        """When the server last answered: how old what is on screen may be."""
+        if self._last_contact_at is None:
+            return None
+        return datetime.fromtimestamp(self._last_contact_at, timezone.utc)
 
     @property
     def token(self) -> str | None:
@@ -833,7 +841,7 @@ class St2Client:
             ) from exc
         self._log(request, response, started)
         if response.status_code < 500:
-            self.last_contact = datetime.now(timezone.utc)
+            self._last_contact_at = time.time()
         return response
 
     def _log(
@@ -1590,7 +1598,7 @@ class StreamsResource(_Resource):
                     async for sse in source:
                         if sse.event == "EOF":
                             return
-                        self._client.last_contact = datetime.now(timezone.utc)
+                        self._client._last_contact_at = time.time()
                         event = _parse_event(sse.event, sse.data)
                         if event is not None:
                             yield event

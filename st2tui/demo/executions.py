@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from . import rbac
 from .auth import Principal, authenticate
-from .engine import CANCELABLE_STATES, CANCELED, Engine
+from .engine import CANCELABLE_STATES, CANCELED, DOC_ORDER, Engine
 from .util import (
     ISO8601_UTC_RE,
     ApiError,
@@ -85,31 +85,7 @@ VIEW_FILTERS = {
     "user": "user",
 }
 # Top-level fields of the execution model (what include_attributes and `filter` may name).
-EXECUTION_FIELDS = {
-    "id",
-    "trigger",
-    "trigger_type",
-    "trigger_instance",
-    "rule",
-    "action",
-    "runner",
-    "liveaction",
-    "workflow_execution",
-    "task_execution",
-    "status",
-    "start_timestamp",
-    "end_timestamp",
-    "elapsed_seconds",
-    "parameters",
-    "context",
-    "result",
-    "result_size",
-    "parent",
-    "children",
-    "log",
-    "delay",
-    "web_url",
-}
+EXECUTION_FIELDS = frozenset(DOC_ORDER)
 VALID_EXCLUDE_ATTRIBUTES = ["result", "trigger_instance", "status"]
 VALID_ATTRIBUTES = ["action__pack", "action__uid", *VALID_EXCLUDE_ATTRIBUTES]
 # Fields st2 always reads from the database with `include_attributes` (masking needs them).

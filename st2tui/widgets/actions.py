@@ -263,21 +263,11 @@ class ActionsPane(Pane):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
-    def apply_filter(self, words: str) -> None:
+    def apply_filter(self, words: str) -> bool:
         self.words = words
         self.query_one(FilterBar).set_applied(words)
         self.actions_tree.show(self.actions.values(), words)
-
-    @on(FilterBar.Applied)
-    def _filter_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        self.apply_filter(event.value)
-        self.focus_main()
-
-    @on(FilterBar.Closed)
-    def _filter_closed(self, event: FilterBar.Closed) -> None:
-        event.stop()
-        self.focus_main()
+        return True
 
     def action_run(self) -> None:
         if self.selected_ref:

@@ -751,17 +751,6 @@ class ExecutionsPane(Pane):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
-    @on(FilterBar.Applied)
-    def _filter_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        if self.apply_filter(event.value):
-            self.focus_main()
-
-    @on(FilterBar.Closed)
-    def _filter_closed(self, event: FilterBar.Closed) -> None:
-        event.stop()
-        self.focus_main()
-
     def action_failures(self) -> None:
         self.apply_filter(toggle_filter(self.query_text, "status", "failed"))
 

@@ -183,22 +183,12 @@ class KeysPane(Pane):
     def action_filter(self) -> None:
         self.query_one(FilterBar).open()
 
-    def apply_filter(self, prefix: str) -> None:
+    def apply_filter(self, prefix: str) -> bool:
         self.prefix = prefix
         self.query_one(FilterBar).set_applied(prefix)
         self._update_summary()
         self.reload()
-
-    @on(FilterBar.Applied)
-    def _filter_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        self.apply_filter(event.value)
-        self.focus_main()
-
-    @on(FilterBar.Closed)
-    def _filter_closed(self, event: FilterBar.Closed) -> None:
-        event.stop()
-        self.focus_main()
+        return True
 
     def action_reveal(self) -> None:
         key = self.selected_key

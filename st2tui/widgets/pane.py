@@ -6,8 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from textual import on
 from textual.containers import Vertical
 from textual.widget import Widget
+
+from st2tui.widgets.filter_bar import FilterBar
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,29 @@ class Pane(Vertical):
         """Focus `widget` at once rather than after the events already queued, so keys typed right
         after a pane switch (`3` then enter) reach the new pane."""
         self.screen.set_focus(widget)
+
+    def focus_main(self) -> None:
+        """Focus the pane's main list (after a pane switch, or when its filter bar closes); panes name it,
+        else the first part that takes focus."""
+        target = next((widget for widget in self.query("*") if widget.focusable), None)
+        if target is not None:
+            self.focus_now(target)
+
+    def apply_filter(self, text: str) -> bool:
+        """Show what matches `text` (a pane's own filter grammar); False when it was refused, with the
+        reason shown (the filter bar then stays open)."""
+        return False
+
+    @on(FilterBar.Applied)
+    def _filter_applied(self, event: FilterBar.Applied) -> None:
+        event.stop()
+        if self.apply_filter(event.value):
+            self.focus_main()
+
+    @on(FilterBar.Closed)
+    def _filter_closed(self, event: FilterBar.Closed) -> None:
+        event.stop()
+        self.focus_main()
 
     def back(self) -> bool:
         """Close an open detail view; False when none was open (the screen then goes back a pane)."""

@@ -325,17 +325,6 @@ class RulesPane(Pane):
             self._show_rows()
         return True
 
-    @on(FilterBar.Applied)
-    def _filter_applied(self, event: FilterBar.Applied) -> None:
-        event.stop()
-        if self.apply_filter(event.value):
-            self.focus_main()
-
-    @on(FilterBar.Closed)
-    def _filter_closed(self, event: FilterBar.Closed) -> None:
-        event.stop()
-        self.focus_main()
-
     def action_toggle(self) -> None:
         rule = self.selected_rule
         if rule is None:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from . import rbac
 from .auth import authenticate
 from .params import merge_parameters
-from .util import ApiError, json_response, page_headers, paging, query_list, query_str
+from .util import ApiError, json_response, page_headers, paging, query_list, query_str, unresolved_include
 
 if TYPE_CHECKING:
     from .server import DemoServer
@@ -116,9 +116,15 @@ def get_path(doc: Any, dotted: str) -> Any:
 
 
 def attribute_selection(
-    request: Request, known: set[str], valid_exclude: Iterable[str] = ()
+    request: Request, known: set[str], valid_exclude: Iterable[str] = (), *, single: bool = False
 ) -> tuple[list[str] | None, list[str] | None]:
-    """Validate `include_attributes` / `exclude_attributes` as st2's `_get_all` does (400s)."""
+    """Validate `include_attributes` / `exclude_attributes` as st2's `_get_all` / `_get_one` do (400s).
+
+    st2 hands the names to mongoengine's `only()` / `exclude()`; a list request reports the field
+    mongoengine could not resolve (`get_field_name_from_mongoengine_error`), a single GET its whole
+    message (`Cannot resolve field "x"`). A controller without `valid_exclude_attributes` leaves
+    exclude names to mongoengine too.
+    """
     include = query_list(request, "include_attributes")
     exclude = query_list(request, "exclude_attributes")
     if include and exclude:
@@ -129,13 +135,13 @@ def attribute_selection(
         )
     valid_exclude = list(valid_exclude)
     for field in exclude or []:
-        if valid_exclude and field not in valid_exclude:
+        top = field.split(".")[0]
+        if (valid_exclude and field not in valid_exclude) or (not valid_exclude and top not in known):
             raise ApiError(400, f"Invalid or unsupported exclude attribute specified: {field}")
     for field in include or []:
-        if field.split(".")[0] not in known:
-            raise ApiError(
-                400, f'Invalid or unsupported include attribute specified: Cannot resolve field "{field}"'
-            )
+        top = field.split(".")[0]
+        if top not in known:
+            raise ApiError(400, unresolved_include(top, single=single))
     return include, exclude
 
 

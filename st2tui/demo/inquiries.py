@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import rbac
-from .actions import attribute_selection, select_attributes, server_of, st2_validate
+from .actions import server_of, st2_validate
 from .auth import authenticate
 from .util import ApiError, json_body, json_response, page_headers, paging
 
@@ -75,14 +75,11 @@ def _check_inquiry(execution: dict[str, Any]) -> None:
         raise ApiError(400, f'Inquiry "{inquiry_id}" has already been responded to.')
 
 
-INQUIRY_FIELDS = {"id", "route", "ttl", "users", "roles", "schema"}
-
-
 async def list_inquiries(request: Request) -> Response:
     authenticate(request, rbac.INQUIRY_LIST)
     # The spec gives this list no `offset`; st2's router drops parameters it does not declare.
     limit = paging(request, 20)[0]
-    include, exclude = attribute_selection(request, INQUIRY_FIELDS)
+    # st2's InquiriesController reads only id and result and ignores include/exclude_attributes.
     db = server_of(request).db
     where = "status = ? AND runner = ?"
     total = db.scalar(f"SELECT COUNT(*) FROM executions WHERE {where}", (PENDING, INQUIRY_RUNNER))
@@ -90,7 +87,7 @@ async def list_inquiries(request: Request) -> Response:
         f"SELECT doc FROM executions WHERE {where} ORDER BY start_timestamp LIMIT ? OFFSET ?",
         (PENDING, INQUIRY_RUNNER, -1 if limit is None else limit, 0),
     )
-    body = [select_attributes(inquiry_doc(d), include, exclude) for d in docs]
+    body = [inquiry_doc(d) for d in docs]
     return json_response(body, headers=page_headers(total, limit))
 
 

@@ -112,7 +112,9 @@ def _stored(server: DemoServer, scope: str, ref: str) -> dict[str, Any] | None:
 
 
 def _not_found(scope: str, ref: str) -> ApiError:
-    return ApiError(404, f"KeyValuePair with name: {ref} and scope: {scope} not found in db.")
+    # st2's KeyValuePair.get_by_scope_and_name (3.9+); older releases said "KeyValuePair with name:
+    # ... not found in db."
+    return ApiError(404, f'The key "{ref}" does not exist in the StackStorm datastore.')
 
 
 def store_key(
@@ -273,9 +275,12 @@ async def get_key(request: Request) -> Response:
 async def put_key(request: Request) -> Response:
     principal = authenticate(request)
     server: DemoServer = request.app.state.server
-    body = st2_validate(await json_body(request), REQUEST_SCHEMA)
-    # st2's router does not enforce the spec's `required` list; a missing `value` crashes its
-    # controller with a 500. Answer with a 400 naming the property instead.
+    # st2 (master) refuses a body without `name` before anything else, then checks the schema's
+    # types, then `value` (recorded answers: tests/demo/test_keys.py).
+    body = await json_body(request)
+    if isinstance(body, dict) and "name" not in body:
+        raise ApiError(400, "'name' is a required property")
+    body = st2_validate(body, REQUEST_SCHEMA)
     if "value" not in body:
         raise ApiError(400, "'value' is a required property")
     scope = full_scope(body.get("scope") or SYSTEM_SCOPE)

@@ -508,8 +508,9 @@ async def update_rule(request: Request) -> Response:
     principal = authenticate(request)
     server = server_of(request)
     ref_or_id = request.path_params["ref_or_id"]
-    old = get_rule(server, ref_or_id)
+    # st2's router validates the body before the controller looks the rule up.
     doc = await _rule_from_body(request, principal, creating=False)
+    old = get_rule(server, ref_or_id)
     # st2 stores the rule under the id given in the path; anything but the rule's id fails there.
     if ref_or_id != old["id"]:
         raise ApiError(

@@ -189,7 +189,9 @@ def paging(request: Request, default_limit: int | None) -> tuple[int | None, int
         elif limit > MAX_PAGE_SIZE and not requester_is_admin(request):
             raise ApiError(403, f'Limit "{limit}" specified, maximum value is "{MAX_PAGE_SIZE}"')
     if offset < 0:
-        raise ApiError(400, f'Offset, "{offset}" specified, must be a positive number.')
+        # st2 slices the queryset with it (`result[offset:eop]`) and pymongo refuses negative
+        # indices with an IndexError: an unhandled 500.
+        raise ApiError(500, "Internal Server Error")
     return limit, offset
 
 
@@ -198,3 +200,9 @@ def page_headers(total: int, limit: int | None) -> dict[str, str]:
     if limit is not None:
         headers["X-Limit"] = str(limit)
     return headers
+
+
+def unresolved_include(field: str, *, single: bool) -> str:
+    """st2's 400 text for an include attribute mongoengine cannot resolve."""
+    name = f'Cannot resolve field "{field}"' if single else field
+    return f"Invalid or unsupported include attribute specified: {name}"

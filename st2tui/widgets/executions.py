@@ -46,7 +46,7 @@ ACTIVITY_WINDOW = timedelta(hours=1)
 ACTIVITY_LIMIT = 2000
 ACTIVITY_FIELDS = ["id", "status", "start_timestamp"]
 # Only what the table shows: pages stay small however big results and parameters get, and the
-# client keeps a few hundred bytes per loaded execution.
+# client keeps a few hundred bytes per loaded execution (`slim_document` to these paths).
 LIST_FIELDS = [
     "id",
     "status",
@@ -64,9 +64,17 @@ LIST_FIELDS = [
     "trigger_type.ref",
     "start_timestamp",
     "end_timestamp",
-    "elapsed_seconds",
     "parent",
     "children",
+]
+# What the list asks StackStorm for: stored fields only (`elapsed_seconds` is computed for the answer
+# and st2 refuses it, 400), and `context` whole rather than its parts. st2 always reads `context`
+# (RBAC needs it) and drops `context.x` when it does, but of two such fields in a row it keeps one,
+# which MongoDB refuses ("Path collision at context", a 500 on some starts). Elapsed time comes from
+# the timestamps.
+LIST_ATTRIBUTES = [
+    *(path for path in LIST_FIELDS if not path.startswith("context.")),
+    "context",
 ]
 
 COLUMNS = (
@@ -423,7 +431,7 @@ class ExecutionsPane(Pane):
             params["sort_desc" if reverse else "sort_asc"] = True
         else:
             params["sort"] = ("-" if reverse else "") + SORT_KEYS[column]
-        params["include_attributes"] = LIST_FIELDS
+        params["include_attributes"] = LIST_ATTRIBUTES
         return params
 
     def load_page(self, mode: LoadMode) -> None:
@@ -500,7 +508,7 @@ class ExecutionsPane(Pane):
                     sort_asc=True,
                     limit=API_PAGE,
                     offset=len(children) or None,
-                    include_attributes=LIST_FIELDS,
+                    include_attributes=LIST_ATTRIBUTES,
                 )
                 children += page.items
                 if not page.items or not page.has_more:

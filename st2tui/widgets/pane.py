@@ -10,6 +10,8 @@ from textual import on
 from textual.containers import Vertical
 from textual.widget import Widget
 
+from st2tui.api import St2Error
+from st2tui.messages import ApiFailed
 from st2tui.widgets.filter_bar import FilterBar
 
 
@@ -67,6 +69,23 @@ class Pane(Vertical):
     def _filter_closed(self, event: FilterBar.Closed) -> None:
         event.stop()
         self.focus_main()
+
+    @on(ApiFailed)
+    def _show_load_failure(self, event: ApiFailed) -> None:
+        # Not stopped: the screen notifies too. An empty list says why it is empty and how to try
+        # again, where the user looks, rather than "Loading…" for ever.
+        table = getattr(self, "table", None)
+        if table is None or table.rows or not event.what.startswith("Loading"):
+            return
+        error = event.error
+        detail = error.faultstring if isinstance(error, St2Error) else str(error)
+        table.empty_text = f"{event.what} failed: {detail}  ({self._reload_key()} tries again)"
+
+    def _reload_key(self) -> str:
+        for active in self.screen.active_bindings.values():
+            if active.binding.id == "refresh":
+                return self.app.get_key_display(active.binding)
+        return "ctrl+r"
 
     def back(self) -> bool:
         """Close an open detail view; False when none was open (the screen then goes back a pane)."""

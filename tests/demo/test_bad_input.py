@@ -304,14 +304,14 @@ CASES = [
         "GET",
         "/api/v1/keys/no_such_key",
         404,
-        "KeyValuePair with name: no_such_key and scope: st2kv.system not found in db.",
+        'The key "no_such_key" does not exist in the StackStorm datastore.',
     ),
     Bad(
         "delete unknown key",
         "DELETE",
         "/api/v1/keys/no_such_key",
         404,
-        "KeyValuePair with name: no_such_key and scope: st2kv.system not found in db.",
+        'The key "no_such_key" does not exist in the StackStorm datastore.',
     ),
     Bad(
         "key in an unknown scope",

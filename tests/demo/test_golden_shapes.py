@@ -484,7 +484,7 @@ FORMATS = [
     (
         "keys.get_missing",
         "faultstring",
-        r"^KeyValuePair with name: does_not_exist and scope: st2kv\.system not found in db\.$",
+        r'^The key "does_not_exist" does not exist in the StackStorm datastore\.$',
     ),
     ("rules.get", "uid", r"^rule:examples:sample_rule_with_webhook$"),
     ("rules.get", "context.user", r"^st2admin$"),

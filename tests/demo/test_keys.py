@@ -130,7 +130,7 @@ def test_user_scope_keys(api: httpx.Client, fresh_server: RunningServer, contrac
     assert alias.json() == doc == by_user.json()
     assert in_system.status_code == 404
     assert in_system.json() == {
-        "faultstring": "KeyValuePair with name: pet and scope: st2kv.system not found in db."
+        "faultstring": 'The key "pet" does not exist in the StackStorm datastore.'
     }
 
 
@@ -210,23 +210,26 @@ def test_delete(api: httpx.Client) -> None:
     assert api.get("/api/v1/keys/doomed").status_code == 404
     assert again.status_code == 404
     assert again.json() == {
-        "faultstring": "KeyValuePair with name: doomed and scope: st2kv.system not found in db."
+        "faultstring": 'The key "doomed" does not exist in the StackStorm datastore.'
     }
 
 
 @pytest.mark.parametrize(
     ("body", "status", "message"),
     [
-        ({"value": 123}, 400, "123 is not of type 'string'"),
-        ({}, 400, "'value' is a required property"),
-        ({"value": "x", "ttl": "soon"}, 400, "'soon' is not of type 'integer'"),
+        # Recorded from st2 master: `name` is required first, even beside a wrong type.
+        ({}, 400, "'name' is a required property"),
+        ({"value": 123}, 400, "'name' is a required property"),
+        ({"name": "bad", "value": 123}, 400, "123 is not of type 'string'"),
+        ({"name": "bad"}, 400, "'value' is a required property"),
+        ({"name": "bad", "value": "x", "ttl": "soon"}, 400, "'soon' is not of type 'integer'"),
         (
-            {"value": "x", "scope": "galaxy"},
+            {"name": "bad", "value": "x", "scope": "galaxy"},
             400,
             "Scope st2kv.galaxy is not in allowed scopes list: ['system', 'user', 'st2kv.system', 'st2kv.user'].",
         ),
         (
-            {"value": "x", "scope": "user", "user": "alice"},
+            {"name": "bad", "value": "x", "scope": "user", "user": "alice"},
             403,
             '"user" attribute can only be provided by admins when RBAC is enabled',
         ),

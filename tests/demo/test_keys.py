@@ -129,9 +129,7 @@ def test_user_scope_keys(api: httpx.Client, fresh_server: RunningServer, contrac
     assert doc["user"] == user and doc["scope"] == "st2kv.user" and doc["name"] == "pet"
     assert alias.json() == doc == by_user.json()
     assert in_system.status_code == 404
-    assert in_system.json() == {
-        "faultstring": 'The key "pet" does not exist in the StackStorm datastore.'
-    }
+    assert in_system.json() == {"faultstring": 'The key "pet" does not exist in the StackStorm datastore.'}
 
 
 def test_scope_all_lists_system_keys_and_the_requesters_own(api: httpx.Client, contract: Path) -> None:
@@ -209,9 +207,7 @@ def test_delete(api: httpx.Client) -> None:
     assert deleted.status_code == 204 and deleted.content == b""
     assert api.get("/api/v1/keys/doomed").status_code == 404
     assert again.status_code == 404
-    assert again.json() == {
-        "faultstring": 'The key "doomed" does not exist in the StackStorm datastore.'
-    }
+    assert again.json() == {"faultstring": 'The key "doomed" does not exist in the StackStorm datastore.'}
 
 
 @pytest.mark.parametrize(

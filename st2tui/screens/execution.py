@@ -240,7 +240,7 @@ class WorkflowOutputFollower:
         chunks: list[OutputChunk] = []
         async with self._slots:
             try:
-                async with aclosing(self._client.streams.output(execution_id)) as items:
+                async with aclosing(self._client.streams.output(execution_id, finished=True)) as items:
                     async for item in items:
                         if isinstance(item, OutputChunk):
                             chunks.append(item)
@@ -789,8 +789,12 @@ class ExecutionScreen(Screen):
     async def follow_output(self, generation: int) -> None:
         batcher = ChunkBatcher(self.post_message, generation)
         state = "ended"
+        # Finished before the stream opened: the stream replays everything, nothing to reconcile.
+        finished = self.execution is not None and self.execution.is_terminal
         try:
-            async with aclosing(self.app.client.streams.output(self.execution_id)) as items:
+            async with aclosing(
+                self.app.client.streams.output(self.execution_id, finished=finished)
+            ) as items:
                 async for item in items:
                     if isinstance(item, OutputChunk):
                         await batcher.add(item)

@@ -96,7 +96,10 @@ def _parameters_text(parameters: dict[str, ParameterSpec]) -> Text:
             kind += f" ({'|'.join(str(value) for value in spec.enum)})"
         text.append(f"  {kind}", style="cyan")
         if spec.has_default:
-            shown = formatting.SECRET_MASK if spec.secret else json.dumps(spec.default)
+            if spec.secret and spec.default in (None, ""):
+                shown = "(empty)" if spec.default == "" else "(unset)"
+            else:
+                shown = formatting.SECRET_MASK if spec.secret else json.dumps(spec.default)
             text.append(f"  = {shown}", style="green")
         if spec.secret:
             text.append("  secret", style="yellow")

@@ -86,6 +86,10 @@ class KeysPane(Pane):
         self.table.empty_text = "Loading keys…"
         # Expiry counts down.
         self.set_interval(1.0, self._tick)
+        # st2stream carries no key events (its listener subscribes to executions, live actions, output,
+        # aliases and announcements only), so a key set or deleted elsewhere (`st2 key set`, a workflow)
+        # shows up by reading the shown scope again while the pane is on screen.
+        self.set_interval(self.app.settings.refresh_interval, self._poll)
         self._update_summary()
 
     @property
@@ -109,6 +113,10 @@ class KeysPane(Pane):
 
     def resync(self) -> None:
         if self.loaded:
+            self.reload()
+
+    def _poll(self) -> None:
+        if self.loaded and self.is_on_screen and self.app.screen is self.screen:
             self.reload()
 
     @work(exclusive=True, group="keys-list", description="Loading keys")
@@ -141,11 +149,15 @@ class KeysPane(Pane):
             summary.append(f" · prefix “{self.prefix}”")
         if self.loaded:
             summary.append(f" · {len(self.keys)} keys")
+            summary.append(f" · re-read every {self.app.settings.refresh_interval:g} s", style="dim")
         self.query_one("#keys-summary", Static).update(summary, layout=False)
 
     def _row(self, key: KeyValuePair) -> TableRow:
         row_id = key_id(key)
-        if key.secret and row_id not in self.revealed:
+        if key.secret and not key.value and row_id not in self.revealed:
+            # Nothing stored to hide: a mask would claim a value that is not there.
+            value = Text("(empty)", style="dim italic")
+        elif key.secret and row_id not in self.revealed:
             value = Text(SECRET_MASK, style="dim")
         else:
             shown = self.revealed.get(row_id, key.value)

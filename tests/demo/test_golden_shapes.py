@@ -180,17 +180,20 @@ class StreamRecorder:
             self.done.set()
 
     def follow(self, execution_id: str) -> None:
-        """Stop reading once this execution's final update has been streamed (maybe already)."""
+        """Stop reading once this execution's final update and an output chunk have been streamed
+        (maybe already): as on st2, the final update may come before the last chunks."""
         self.until_id = execution_id
-        if execution_id in self.finished_ids:
-            self.done.set()
+        self._check_done()
 
     def _frame(self, event: str, data: dict[str, Any]) -> None:
         self.first_frames.setdefault(event, data)
         if event == "st2.execution__update" and data.get("status") in {"succeeded", "failed"}:
             self.finished_ids.add(data.get("id"))
-            if data.get("id") == self.until_id:
-                self.done.set()
+        self._check_done()
+
+    def _check_done(self) -> None:
+        if self.until_id in self.finished_ids and "st2.execution.output__create" in self.first_frames:
+            self.done.set()
 
 
 def _cancel_steps(client: httpx.Client, record) -> None:

@@ -84,7 +84,7 @@ class Pane(Vertical):
     def _reload_key(self) -> str:
         for active in self.screen.active_bindings.values():
             if active.binding.id == "refresh":
-                return self.app.get_key_display(active.binding)
+                return active.binding.key.split(",")[0]  # as typed: "ctrl+r", not "^r"
         return "ctrl+r"
 
     def back(self) -> bool:

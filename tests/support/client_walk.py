@@ -247,6 +247,21 @@ async def walk_everything(walk: Walk, key_name: str) -> list[Step]:
     return walk.steps
 
 
+# Steps st2 refuses by design, with its status; every other step is answered with a 2xx.
+EXPECTED_REFUSALS = {("executions.update", "pause a non-workflow (refused)"): 400}
+
+
+def unexpected(steps: list[Step]) -> list[tuple[str, str, int | None, str | None]]:
+    """Steps whose status is not st2's: a refusal where a 2xx was due, or the other way round."""
+    wrong = []
+    for step in steps:
+        expected = EXPECTED_REFUSALS.get((step.op, step.what))
+        ok = step.status == expected if expected else step.status is not None and step.status < 300
+        if not ok:
+            wrong.append((step.op, step.what, step.status, step.fault))
+    return wrong
+
+
 def ops_walked(steps: list[Step]) -> set[str]:
     return {step.op for step in steps}
 

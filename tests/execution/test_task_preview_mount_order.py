@@ -7,7 +7,6 @@ import io
 from types import SimpleNamespace
 
 from rich.console import Console
-
 from textual.app import App
 from textual.widgets import Static
 

@@ -14,24 +14,21 @@ from st2tui.demo.server import DemoServer, RunningServer, start_in_thread
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def contract_dir() -> Path | None:
-    """`../shared/contract` beside the checkout, or `$ST2TUI_CONTRACT_DIR`; None when absent."""
+CONTRACT_DIR = Path(__file__).resolve().parent / "contract"
+
+
+def contract_dir() -> Path:
+    """The StackStorm contract data carried with the tests (`tests/contract`), or `$ST2TUI_CONTRACT_DIR`."""
     env = os.environ.get("ST2TUI_CONTRACT_DIR")
-    candidates = [Path(env)] if env else []
-    candidates.append(REPO_ROOT.parent / "shared" / "contract")
-    for candidate in candidates:
-        if (candidate / "st2-openapi.yaml").is_file():
-            return candidate
-    return None
+    return Path(env) if env else CONTRACT_DIR
 
 
 @pytest.fixture(scope="session")
 def contract() -> Path:
     path = contract_dir()
-    if path is None:
-        pytest.skip(
-            "StackStorm contract data not found: set ST2TUI_CONTRACT_DIR or place shared/contract beside the repo"
-        )
+    if not (path / "st2-openapi.yaml").is_file():
+        # Only a wrong override gets here: the data ships in tests/contract.
+        pytest.fail(f"ST2TUI_CONTRACT_DIR={path} has no st2-openapi.yaml (unset it to use tests/contract)")
     return path
 
 

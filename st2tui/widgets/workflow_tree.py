@@ -293,11 +293,28 @@ class TaskPreview(VerticalScroll):
     """Beside the tree: the selected task at a glance (status, inputs, the end of its output or its errors),
     so a failure reads without leaving the tree."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._shown: tuple[Execution | None, str | None] = (None, None)
+
     def compose(self):
         yield Static(id="task-preview-body")
 
+    def on_mount(self) -> None:
+        self._render_shown()
+
     def show(self, execution: Execution | None, output_tail: str | None = None) -> None:
-        body = self.query_one("#task-preview-body", Static)
+        """Show a task; before the body is mounted (a busy machine mounts the tab's parts in any order)
+        the task is kept and drawn on mount."""
+        self._shown = (execution, output_tail)
+        self._render_shown()
+
+    def _render_shown(self) -> None:
+        found = self.query("#task-preview-body")
+        if not found:
+            return
+        body = found.first(Static)
+        execution, output_tail = self._shown
         if execution is None:
             body.update(Text("Choose a task to see its inputs and output.", style="dim"))
             return

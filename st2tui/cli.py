@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import gc
 import ipaddress
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,18 @@ def default_demo_db() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("st2tui")) / "demo.sqlite"
+
+
+def demo_db(path: str | None) -> Path:
+    """The demo database `--db` names, else the default one in st2tui's data directory, made 0700
+    (the database holds secrets and its password file sits beside it). A directory given with
+    `--db` is the user's own: it is made 0700 only when it does not exist yet."""
+    if path:
+        return Path(path)
+    db = default_demo_db()
+    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(db.parent, 0o700)
+    return db
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,14 +88,23 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allow-remote",
         action="store_true",
-        help="allow binding a non-loopback address (the demo is not hardened)",
+        help="allow binding a non-loopback address: anyone who can reach it and has a password "
+        "runs commands as you (the demo is not hardened)",
+    )
+    parser.add_argument(
+        "--allow-origin",
+        metavar="ORIGIN",
+        action="append",
+        default=[],
+        help="let web pages from ORIGIN (e.g. http://127.0.0.1:3000) call the server with CORS; "
+        "repeatable (default: none)",
     )
     parser.add_argument("--no-timers", action="store_true", help="do not fire interval-timer rules")
     parser.add_argument(
         "--users",
         metavar="FILE",
         help="YAML file mapping user names to passwords, or to {password, roles} to turn RBAC on "
-        "(default: st2admin / Ch@ngeMe)",
+        "(default: st2admin with a random password kept beside the database, printed on start)",
     )
     return parser
 
@@ -90,7 +112,7 @@ def build_demo_server_parser() -> argparse.ArgumentParser:
 def load_users(path: str) -> tuple[dict[str, str], dict[str, list[str]] | None]:
     """Passwords and roles from a small YAML file; raises ValueError with a message for the user.
 
-    Each user maps to a password (`st2admin: Ch@ngeMe`) or to `{password: ..., roles: [...]}`. Roles
+    Each user maps to a password (`st2admin: s3cret`) or to `{password: ..., roles: [...]}`. Roles
     given for any user turn RBAC on; then users without roles may do nothing but sign in. Returns
     `({user: password}, {user: roles} or None when RBAC stays off)`.
     """
@@ -101,7 +123,7 @@ def load_users(path: str) -> tuple[dict[str, str], dict[str, list[str]] | None]:
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(f"cannot read {path}: {exc}") from None
     if not isinstance(doc, dict) or not doc:
-        raise ValueError(f"{path} must map user names to passwords, e.g. 'st2admin: Ch@ngeMe'")
+        raise ValueError(f"{path} must map user names to passwords, e.g. 'st2admin: s3cret'")
     users: dict[str, str] = {}
     roles: dict[str, list[str]] = {}
     rbac = False
@@ -134,6 +156,12 @@ def run_demo_server(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.allow_remote and not _is_loopback(args.host):
+        print(
+            f"st2tui demo-server: WARNING: serving {args.host} beyond this machine. Anyone who reaches "
+            "it and signs in runs shell commands as you; the demo is not hardened.",
+            file=sys.stderr,
+        )
     from st2tui.demo.server import DemoServer, serve_forever
 
     try:
@@ -141,9 +169,10 @@ def run_demo_server(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"st2tui demo-server: {exc}", file=sys.stderr)
         return 2
-    db = Path(args.db) if args.db else default_demo_db()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    server = DemoServer(db, users=users, roles=roles, timers=not args.no_timers)
+    db = demo_db(args.db)
+    server = DemoServer(
+        db, users=users, roles=roles, timers=not args.no_timers, allow_origins=args.allow_origin
+    )
     user, password = next(iter(server.users.items()))
 
     def announce(port: int) -> None:
@@ -160,6 +189,10 @@ def run_demo_server(argv: list[str]) -> int:
                 f"{name} ({', '.join(roles.get(name, [])) or 'no roles'})" for name in server.users
             )
             print(f"\nRBAC on: {granted}")
+        if server.password_path is not None:
+            print(f"\npassword of {user} (made for this database): {server.password_path}")
+        if args.allow_origin:
+            print(f"CORS allowed for: {', '.join(args.allow_origin)}")
         print(f"\ncredentials: {user} / {password}   (st2 login {user} -p '{password}')", flush=True)
 
     try:

@@ -17,12 +17,11 @@ from st2tui.redact import RedactingFormatter
 
 def _demo_connection(args: argparse.Namespace):
     """Start the embedded demo server in this process and describe how to reach it."""
-    from st2tui.cli import default_demo_db
+    from st2tui.cli import demo_db
     from st2tui.demo.server import DemoServer, start_in_thread
 
-    db = Path(args.db) if args.db else default_demo_db()
-    db.parent.mkdir(parents=True, exist_ok=True)
-    running = start_in_thread(DemoServer(db))
+    # The generated password of the database signs in by itself (not cached: the server is ours).
+    running = start_in_thread(DemoServer(demo_db(args.db)))
     connection = Connection(
         api_url=running.api_url,
         auth_url=running.auth_url,

@@ -12,6 +12,8 @@ import pytest
 from st2tui.demo.server import DemoServer, RunningServer, start_in_thread
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# make_app's default password: the one the server generated for its database (no fixed password).
+SERVER_PASSWORD = "<the server's password>"
 
 
 CONTRACT_DIR = Path(__file__).resolve().parent / "contract"
@@ -94,10 +96,12 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         server: RunningServer,
         *,
         username: str | None = "st2admin",
-        password: str | None = "Ch@ngeMe",
+        password: str | None = SERVER_PASSWORD,
         transport=None,
         **settings,
     ) -> St2TuiApp:
+        if password is SERVER_PASSWORD:
+            password = server.password
         connection = Connection(
             api_url=server.api_url,
             auth_url=server.auth_url,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.applications import Starlette
@@ -26,17 +28,35 @@ CORS_HEADERS = {
     "Access-Control-Allow-Credentials": "true",
     "Access-Control-Expose-Headers": "Content-Type,X-Limit,X-Total-Count,X-Request-ID",
 }
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def host_name(host_header: str) -> str:
+    """`Host` without its port, brackets or trailing dot, lower-case: `[::1]:9101` -> `::1`."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.rstrip(".")
 
 
 class RequestIdCorsMiddleware:
-    """Adds `X-Request-ID` and st2's CORS headers to every response, 500s included, and answers OPTIONS.
+    """Refuses foreign `Host`s, adds `X-Request-ID` and, for asked-for origins only, st2's CORS headers.
 
-    It wraps the whole Starlette app (outside its error middleware) so no response escapes it.
+    It wraps the whole Starlette app (outside its error middleware) so no response escapes it, the
+    event streams included. `allowed_hosts()` names the hosts a request may address: a page on
+    another site that rebinds its DNS name to 127.0.0.1 still sends its own name as `Host`, so it
+    is refused before anything runs. CORS: st2 answers every request, and every OPTIONS, with its
+    headers and credentials for its first origin; the demo sends them only when the request's
+    `Origin` is one it was told to allow (`--allow-origin`), and otherwise answers OPTIONS as any
+    other unknown method (404).
     """
 
-    def __init__(self, app: ASGIApp, allow_origins: list[str]) -> None:
+    def __init__(self, app: ASGIApp, allow_origins: list[str], allowed_hosts: Callable[[], set[str]]) -> None:
         self.app = app
-        self.allow_origins = allow_origins
+        self.allow_origins = list(allow_origins)
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,17 +64,33 @@ class RequestIdCorsMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         request_id = headers.get("x-request-id") or str(uuid.uuid4())
-        origin = headers.get("origin")
-        allow_origin = origin if origin in self.allow_origins else self.allow_origins[0]
-        extra = [
-            (b"x-request-id", request_id.encode()),
-            (b"access-control-allow-origin", allow_origin.encode()),
-            *((k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()),
-        ]
-        if scope["method"] == "OPTIONS":
-            await send({"type": "http.response.start", "status": 200, "headers": extra})
-            await send({"type": "http.response.body", "body": b""})
+        extra = [(b"x-request-id", request_id.encode("latin-1", "replace"))]
+        if host_name(headers.get("host", "")) not in self.allowed_hosts():
+            body = json.dumps({"faultstring": "Invalid host header"}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        *extra,
+                        (b"content-type", b"application/json"),
+                        (b"content-length", b"%d" % len(body)),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
             return
+        origin = headers.get("origin")
+        if origin and origin in self.allow_origins:
+            extra += [
+                (b"access-control-allow-origin", origin.encode("latin-1")),
+                (b"vary", b"Origin"),
+                *((k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()),
+            ]
+            if scope["method"] == "OPTIONS":
+                await send({"type": "http.response.start", "status": 200, "headers": extra})
+                await send({"type": "http.response.body", "body": b""})
+                return
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -101,7 +137,7 @@ def create_app(server: DemoServer, route_modules: list[Any]) -> ASGIApp:
     )
     app.router.redirect_slashes = False
     app.state.server = server
-    return RequestIdCorsMiddleware(_StripTrailingSlash(app), server.allow_origins)
+    return RequestIdCorsMiddleware(_StripTrailingSlash(app), server.allow_origins, server.allowed_hosts)
 
 
 class _StripTrailingSlash:

@@ -68,6 +68,11 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha512(API_KEY_SALT + key.encode()).hexdigest()
 
 
+def hash_token(token: str) -> str:
+    """The key a token is stored under: whoever reads the database gets no token they can use."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 def authenticate(request: Request, permission: str | None = None) -> Principal:
     """Check credentials, then `permission` (an endpoint's `x-permissions`), as st2's router does.
 
@@ -107,7 +112,7 @@ def _identify(request: Request) -> Principal:
 
 
 def _check_token(srv: DemoServer, token: str, location: str) -> Principal:
-    row = srv.db.query_one("SELECT user, expiry FROM tokens WHERE token = ?", (token,))
+    row = srv.db.query_one("SELECT user, expiry FROM tokens WHERE token = ?", (hash_token(token),))
     if row is None:
         raise ApiError(401, "Unauthorized")
     if parse_isotime(row["expiry"]) <= utcnow():
@@ -137,9 +142,11 @@ def issue_token(srv: DemoServer, user: str, ttl: int | None = None) -> dict[str,
         "metadata": {},
         "service": False,
     }
+    # Only the token's hash is stored, its document without the token (it is returned once, here).
+    stored = {k: v for k, v in doc.items() if k != "token"}
     srv.db.execute(
         "INSERT INTO tokens (token, id, user, expiry, doc) VALUES (?, ?, ?, ?, ?)",
-        (doc["token"], doc["id"], user, doc["expiry"], json.dumps(doc)),
+        (hash_token(doc["token"]), doc["id"], user, doc["expiry"], json.dumps(stored)),
     )
     return doc
 
@@ -163,7 +170,7 @@ async def create_token(request: Request) -> Response:
     if ttl is not None and ttl > srv.token_ttl:
         raise ApiError(400, f"TTL specified {ttl} is greater than max allowed {srv.token_ttl}.")
     doc = issue_token(srv, user, ttl)
-    return json_response(doc, status=201, headers={"X-API-URL": srv.public_api_url(request)})
+    return json_response(doc, status=201, headers={"X-API-URL": srv.public_api_url()})
 
 
 async def validate_token(request: Request) -> Response:

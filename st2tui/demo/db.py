@@ -8,6 +8,7 @@ loop thread only.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -74,9 +75,30 @@ CREATE TABLE IF NOT EXISTS workflows (execution_id TEXT PRIMARY KEY, doc TEXT NO
 """
 
 
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(path: str | Path) -> None:
+    """The database readable by its owner only (it holds key hashes, secrets and run output).
+
+    The file is made 0600 before SQLite opens it: SQLite gives the -wal and -shm files it creates
+    later the database file's mode. Files left by an older, world-readable version are narrowed.
+    """
+    path = Path(path)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for suffix in SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        if side.exists() and side.stat().st_mode & 0o077:
+            os.chmod(side, 0o600)
+
+
 class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        if self.path != ":memory:":
+            make_private(self.path)
         self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.conn.row_factory = sqlite3.Row
         if self.path != ":memory:":
@@ -84,6 +106,10 @@ class Database:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(SCHEMA)
+        if self.get_meta("tokens_hashed") is None:
+            # Older databases kept tokens in plain text: they are dropped (their users sign in again).
+            self.execute("DELETE FROM tokens")
+            self.set_meta("tokens_hashed", "1")
 
     def close(self) -> None:
         self.conn.close()

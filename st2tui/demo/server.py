@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import secrets
 import socket
+import string
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -13,18 +16,46 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import uvicorn
-from starlette.requests import Request
 
 from . import actions, executions, inquiries, keys, registry, rules, stream
-from .app import create_app
+from .app import LOOPBACK_NAMES, create_app
 from .bus import EventBus
 from .db import Database
 from .engine import Engine
 
-DEMO_USERS = {"st2admin": "Ch@ngeMe"}
+DEMO_USER = "st2admin"
 DEFAULT_TOKEN_TTL = 86400
 
 T = TypeVar("T")
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+
+
+def new_password() -> str:
+    """20 letters and digits (119 bits): nothing to quote in a shell or a config file."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(20))
+
+
+def password_file(db_path: str | Path) -> Path:
+    """Where the generated password of a database is kept: `demo.sqlite` -> `demo.sqlite.password`."""
+    path = Path(db_path)
+    return path.with_name(path.name + ".password")
+
+
+def read_or_create_password(path: Path) -> str:
+    """The password in `path`, made (random, owner-only file) when there is none yet."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        password = path.read_text(encoding="utf-8").strip()
+        if password:
+            return password
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
+    password = new_password()
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(password + "\n")
+    return password
 
 
 class DemoServer:
@@ -35,6 +66,11 @@ class DemoServer:
 
     `roles` (user -> role names) turns RBAC on, as st2's RBAC backend applies it (see `rbac`);
     without it every user is an admin.
+
+    Without `users` there is one user, st2admin, with a random password made on the database's first
+    start and kept beside it, readable by its owner only (`password_path`). Requests must address the
+    server by its bound address or a loopback name (`bind`, `allowed_hosts`); CORS headers go only to
+    the origins in `allow_origins` (none by default).
     """
 
     def __init__(
@@ -53,7 +89,10 @@ class DemoServer:
     ) -> None:
         self.db = Database(db_path)
         self.bus = EventBus()
-        self.users = dict(DEMO_USERS if users is None else users)
+        self.password_path: Path | None = None
+        if users is None:
+            users = {DEMO_USER: self._generated_password()}
+        self.users = dict(users)
         self.roles = None if roles is None else {user: list(names) for user, names in roles.items()}
         self.token_ttl = token_ttl
         self.seed = seed
@@ -62,7 +101,9 @@ class DemoServer:
         self.seed_now = seed_now
         self.seed_random = seed_random
         self.timers = timers
-        self.allow_origins = allow_origins or ["http://127.0.0.1:3000", "http://localhost"]
+        self.allow_origins = list(allow_origins or [])
+        self.bound_host = "127.0.0.1"
+        self.bound_port: int | None = None
         self.services: list[Any] = []
         self.route_modules: list[Any] = []
         self._wire()
@@ -80,8 +121,34 @@ class DemoServer:
         # Timers fire rules through the engine, so they start after it.
         self.services.append(rules.IntervalTimers(self))
 
-    def public_api_url(self, request: Request) -> str:
-        return f"{request.url.scheme}://{request.url.netloc}/api"
+    def _generated_password(self) -> str:
+        """The password of this database (made on its first start); in memory for `:memory:`."""
+        if self.db.path == ":memory:":
+            return new_password()
+        self.password_path = password_file(self.db.path)
+        return read_or_create_password(self.password_path)
+
+    def bind(self, host: str, port: int) -> None:
+        """Record the address being served: the `Host` requests may name, and `X-API-URL`."""
+        self.bound_host = host
+        self.bound_port = port
+
+    def allowed_hosts(self) -> set[str]:
+        hosts = set(LOOPBACK_NAMES) | {self.bound_host.lower()}
+        if self.bound_host in WILDCARDS:
+            # Bound to every interface (--allow-remote): the machine's own names address it.
+            hosts |= {socket.gethostname().lower(), socket.getfqdn().lower()}
+        return hosts
+
+    def public_api_url(self) -> str:
+        """The API's URL from the bound address (st2's `auth.api_url`), never from the request's `Host`."""
+        host = self.bound_host
+        if host in WILDCARDS:
+            host = socket.getfqdn()
+        if ":" in host:
+            host = f"[{host}]"
+        port = "" if self.bound_port is None else f":{self.bound_port}"
+        return f"http://{host}{port}/api"
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Any) -> AsyncIterator[None]:
@@ -167,6 +234,7 @@ def make_uvicorn(app: Any) -> uvicorn.Server:
 def start_in_thread(server: DemoServer, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Serve `server` on a free loopback port in a daemon thread; returns once it accepts requests."""
     sock = bind_socket(host, port)
+    server.bind(host, sock.getsockname()[1])
     userver = make_uvicorn(server.build_app())
     loop_ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -217,6 +285,7 @@ class _AnnouncingServer(uvicorn.Server):
 def serve_forever(server: DemoServer, host: str, port: int, on_started: Callable[[int], None]) -> None:
     """Run in the foreground until interrupted (the `st2tui demo-server` command)."""
     sock = bind_socket(host, port)
+    server.bind(host, sock.getsockname()[1])
     config = make_uvicorn(server.build_app()).config
     userver = _AnnouncingServer(config, lambda: on_started(sock.getsockname()[1]))
     asyncio.run(userver.serve(sockets=[sock]))

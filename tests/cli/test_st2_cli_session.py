@@ -72,8 +72,14 @@ def samples(contract: Path) -> list[Sample]:
 
 @pytest.fixture(scope="module")
 def session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    # The session was recorded on real st2, whose st2admin password its commands type.
     server = start_in_thread(
-        DemoServer(tmp_path_factory.mktemp("cli-session") / "st2.sqlite", seed=False, timers=False)
+        DemoServer(
+            tmp_path_factory.mktemp("cli-session") / "st2.sqlite",
+            users={"st2admin": "Ch@ngeMe"},
+            seed=False,
+            timers=False,
+        )
     )
     with api_client(server) as client:
         for key in client.get("/api/v1/keys", params={"scope": "all"}).json():

@@ -1,7 +1,8 @@
 """Every implemented endpoint answers with a body valid against StackStorm's OpenAPI response schema.
 
 A table of requests walks the server (lists, documents, creates, cancels, re-runs, views, errors). Each
-answer must have the expected status, carry `X-Request-ID` and st2's CORS headers, carry exactly the
+answer must have the expected status, carry `X-Request-ID` and st2's CORS headers (for an origin the
+server was told to allow: it sends none otherwise, see test_security), carry exactly the
 paging headers st2 sends for it (`X-Total-Count` on `ResourceController` lists, `X-Limit` when a limit
 applied; none on `/keys`, whose controller returns a plain list), and its JSON body must validate
 against the schema the spec declares for that path, method and status (`default` → `Error`).
@@ -32,6 +33,7 @@ CORS_HEADERS = {
 }
 TOTAL = {"x-total-count"}
 PAGED = {"x-total-count", "x-limit"}
+ORIGIN = "http://127.0.0.1:3000"
 
 
 @dataclass
@@ -168,7 +170,9 @@ def spec(contract: Path) -> OpenApiSpec:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """A server with its seeded history (so lists hold every kind of execution), timers off."""
-    running = start_in_thread(DemoServer(tmp_path_factory.mktemp("openapi") / "st2.sqlite", timers=False))
+    running = start_in_thread(
+        DemoServer(tmp_path_factory.mktemp("openapi") / "st2.sqlite", timers=False, allow_origins=[ORIGIN])
+    )
     yield running
     running.stop()
 
@@ -242,7 +246,7 @@ def test_response_matches_the_spec(
     call: Call, server: RunningServer, ids: dict[str, Any], spec: OpenApiSpec
 ) -> None:
     path = _fill(call.path, ids)
-    headers = {"X-Auth-Token": ids["token"]} if call.auth else {}
+    headers = {"Origin": ORIGIN, **({"X-Auth-Token": ids["token"]} if call.auth else {})}
     response = httpx.request(
         call.method,
         f"{server.base_url}{path}",
@@ -285,11 +289,11 @@ def test_response_matches_the_spec(
 def test_options_preflight_answers_with_cors_headers(server: RunningServer) -> None:
     response = httpx.options(
         f"{server.api_url}/executions",
-        headers={"Origin": "http://127.0.0.1:3000", "Access-Control-Request-Method": "POST"},
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
         timeout=10,
     )
 
     assert response.status_code == 200
-    assert response.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+    assert response.headers["access-control-allow-origin"] == ORIGIN
     assert response.headers["access-control-allow-methods"] == "GET,POST,PUT,DELETE,OPTIONS"
     assert "X-Total-Count" in response.headers["access-control-expose-headers"]

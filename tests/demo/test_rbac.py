@@ -41,7 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 
 def login(server: RunningServer, user: str) -> httpx.Client:
-    token = httpx.post(f"{server.auth_url}/tokens", auth=(user, PASSWORDS[user]), json={}, timeout=10)
+    token = httpx.post(
+        f"{server.auth_url}/tokens", auth=(user, server.server.users[user]), json={}, timeout=10
+    )
     assert token.status_code == 201, token.text
     return httpx.Client(base_url=server.base_url, headers={"X-Auth-Token": token.json()["token"]}, timeout=15)
 

@@ -462,7 +462,7 @@ async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, ap
         base_url=st2_server.base_url,
         profile="test",
         username="st2admin",
-        password="Ch@ngeMe",
+        password=st2_server.password,
         cache_token=False,
     )
     client = St2Client(
@@ -470,7 +470,7 @@ async def test_a_dropped_stream_comes_back_and_the_screen_resyncs(st2_server, ap
         auth_url=st2_server.auth_url,
         stream_url=st2_server.stream_url,
         username="st2admin",
-        password="Ch@ngeMe",
+        password=st2_server.password,
         stream_options=StreamOptions(reconnect=ReconnectPolicy(initial_delay=0.2)),
         transport=transport,
     )

@@ -40,7 +40,7 @@ async def test_streams_output_yields_the_chunks_the_stream_left_out_after_its_en
         stream_url=fresh_server.stream_url,
         basic_auth=None,
         username="st2admin",
-        password="Ch@ngeMe",
+        password=fresh_server.password,
     ) as client:
         execution = await client.executions.run("core.local", {"cmd": CMD})
         chunks = []

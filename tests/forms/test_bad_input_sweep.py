@@ -419,7 +419,7 @@ async def test_sign_in_refuses_what_cannot_be_sent_and_sends_the_rest_as_typed(f
             )
             assert control_on_screen(app) == [], f"{case}: {control_on_screen(app)}"
 
-        await submit("st2admin", "Ch@ngeMe")
+        await submit("st2admin", forms_server.password)
         await signed_in(pilot)
     assert transport.server_errors() == []
 

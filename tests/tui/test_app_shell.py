@@ -188,7 +188,7 @@ async def test_without_credentials_the_sign_in_dialog_asks_and_explains_a_wrong_
             what="the error in the dialog",
         )
         await pilot.click("#sign-in-password")
-        await pilot.press(*"Ch@ngeMe", "enter")
+        await pilot.press(*st2_server.password, "enter")
         await wait_for(pilot, lambda: not isinstance(app.screen, SignInScreen), what="the dialog to close")
         header = app.screen.query_one(StatusHeader)
         await wait_for(pilot, lambda: header.user == "st2admin", what="the signed-in user")
@@ -213,7 +213,7 @@ async def test_ctx_switches_to_another_profile(st2_server, fresh_server, make_ap
         await pilot.press("colon", *"ctx other", "enter")
         # No password is stored for that profile: the sign-in dialog asks for it.
         await wait_for(pilot, lambda: isinstance(app.screen, SignInScreen), what="the sign-in dialog")
-        await pilot.press(*"Ch@ngeMe", "enter")
+        await pilot.press(*fresh_server.password, "enter")
         header = app.main_screen.query_one(StatusHeader)
         await wait_for(pilot, lambda: header.server == "other" and header.user == "st2admin")
         await wait_for(

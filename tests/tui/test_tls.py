@@ -85,7 +85,7 @@ def certificate(tmp_path: Path) -> tuple[Path, Path]:
     return _self_signed(tmp_path)
 
 
-def _app(base: str, monkeypatch, tmp_path: Path, **tls) -> St2TuiApp:
+def _app(base: str, password: str, monkeypatch, tmp_path: Path, **tls) -> St2TuiApp:
     monkeypatch.setenv("ST2TUI_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     connection = Connection(
@@ -94,7 +94,7 @@ def _app(base: str, monkeypatch, tmp_path: Path, **tls) -> St2TuiApp:
         stream_url=f"{base}/stream/v1",
         base_url=base,
         username="st2admin",
-        password="Ch@ngeMe",
+        password=password,
         cache_token=False,
         **tls,
     )
@@ -111,7 +111,7 @@ async def test_an_unverifiable_certificate_is_refused_by_default(
     st2_server, certificate, monkeypatch, tmp_path
 ):
     async with _tls_terminator(*certificate, st2_server.port) as base:
-        app = _app(base, monkeypatch, tmp_path)
+        app = _app(base, st2_server.password, monkeypatch, tmp_path)
         async with app.run_test(size=(160, 36)) as pilot:
             await wait_for(
                 pilot,
@@ -124,7 +124,7 @@ async def test_an_unverifiable_certificate_is_refused_by_default(
 
 async def test_the_cacert_given_is_trusted(st2_server, certificate, monkeypatch, tmp_path):
     async with _tls_terminator(*certificate, st2_server.port) as base:
-        app = _app(base, monkeypatch, tmp_path, cacert=str(certificate[0]))
+        app = _app(base, st2_server.password, monkeypatch, tmp_path, cacert=str(certificate[0]))
         async with app.run_test(size=(160, 36)) as pilot:
             pane = app.main_screen.query_one(ExecutionsPane)
             await wait_for(pilot, lambda: pane.table.row_count > 0 and "live" in _header(app), what="live")
@@ -133,7 +133,7 @@ async def test_the_cacert_given_is_trusted(st2_server, certificate, monkeypatch,
 
 async def test_insecure_connects_and_says_so_for_good(st2_server, certificate, monkeypatch, tmp_path):
     async with _tls_terminator(*certificate, st2_server.port) as base:
-        app = _app(base, monkeypatch, tmp_path, insecure=True)
+        app = _app(base, st2_server.password, monkeypatch, tmp_path, insecure=True)
         async with app.run_test(size=(160, 36)) as pilot:
             pane = app.main_screen.query_one(ExecutionsPane)
             await wait_for(pilot, lambda: pane.table.row_count > 0 and "live" in _header(app), what="live")

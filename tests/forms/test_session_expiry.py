@@ -8,6 +8,7 @@ from support.rest import issue_token
 from textual.widgets import Input
 
 from st2tui.api import St2Client
+from st2tui.demo.auth import hash_token
 from st2tui.screens.execution import ExecutionScreen
 from st2tui.screens.run_action import RunActionScreen
 from st2tui.screens.sign_in import SignInScreen
@@ -26,9 +27,11 @@ def _app_with_token_only(make_app, server):
 
 
 def _expire(server, token: str) -> None:
+    # The demo keeps only a digest of each token (like a password): the row is found by it.
     async def expire() -> None:
         server.server.db.execute(
-            "UPDATE tokens SET expiry = '2001-01-01T00:00:00.000000Z' WHERE token = ?", (token,)
+            "UPDATE tokens SET expiry = '2001-01-01T00:00:00.000000Z' WHERE token = ?",
+            (hash_token(token),),
         )
 
     server.call(expire)

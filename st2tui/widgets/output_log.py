@@ -113,6 +113,7 @@ class OutputLog(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "output-log--timestamp",
         "output-log--stderr",
+        "output-log--failure",
         "output-log--meta",
         "output-log--notice",
         "output-log--match",
@@ -121,6 +122,7 @@ class OutputLog(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     OutputLog > .output-log--timestamp { color: $text-muted; }
     OutputLog > .output-log--stderr { color: $text-error; }
+    OutputLog > .output-log--failure { color: $error; text-style: bold; }
     OutputLog > .output-log--meta { color: $text-muted; text-style: italic; }
     OutputLog > .output-log--notice { color: $text-accent; text-style: italic; }
     OutputLog > .output-log--match { background: $warning; color: $background; }
@@ -150,6 +152,8 @@ class OutputLog(ScrollView, can_focus=True):
     search: reactive[str] = reactive("", init=False)
     utc: reactive[bool] = reactive(False, init=False)
     source_width: reactive[int] = reactive(0, init=False)
+    # Only the lines of this source (`source_key`), e.g. one execution in the tail pane; "" = all.
+    source_filter: reactive[str] = reactive("", init=False)
 
     class FollowChanged(Message):
         """The user scrolled away from the end (False) or back to it (True)."""
@@ -213,7 +217,7 @@ class OutputLog(ScrollView, can_focus=True):
             if self.max_lines is not None and len(self._lines) >= self.max_lines:
                 removed_rows += self._evict()
             self._lines.append(line)
-            if shown_by(self.stream_filter, line):
+            if self._passes(line):
                 self._shown.append(line)
                 self._ends.append(self._last_end() + self._rows_of(line, wrap_width))
                 if line.cells > self._max_cells:
@@ -223,6 +227,11 @@ class OutputLog(ScrollView, can_focus=True):
         self._removed_rows += removed_rows
         self._schedule_redraw()
         return added
+
+    def _passes(self, line: OutputLine) -> bool:
+        return shown_by(self.stream_filter, line) and (
+            not self.source_filter or line.source_key == self.source_filter
+        )
 
     def _schedule_redraw(self) -> None:
         """Redraw soon, at most `MAX_REDRAWS` times a second: under a flood every frame costs the time the
@@ -269,7 +278,7 @@ class OutputLog(ScrollView, can_focus=True):
     def _rebuild(self) -> None:
         """Recompute what is shown and where (filter, wrap, width or prefix changed)."""
         self._cache.clear()
-        self._shown = [line for line in self._lines if shown_by(self.stream_filter, line)]
+        self._shown = [line for line in self._lines if self._passes(line)]
         self._head = 0
         self._row_base = 0
         self._removed_rows = 0
@@ -444,6 +453,9 @@ class OutputLog(ScrollView, can_focus=True):
     def watch_stream_filter(self) -> None:
         self._rebuild()
 
+    def watch_source_filter(self) -> None:
+        self._rebuild()
+
     def watch_wrap(self) -> None:
         self._rebuild()
 
@@ -603,6 +615,8 @@ class OutputLog(ScrollView, can_focus=True):
             return self._style("output-log--meta")
         if line.stream == "notice":
             return self._style("output-log--notice")
+        if line.stream == "failure":
+            return self._style("output-log--failure")
         return Style()
 
 
@@ -695,6 +709,7 @@ class OutputPanel(Vertical):
     search: reactive[str] = reactive("")
     utc: reactive[bool] = reactive(False)
     source_width: reactive[int] = reactive(0)
+    source_filter: reactive[str] = reactive("")
     # What the lines are: "output of <id>" or "every task of the workflow"; shown in the status line.
     subject: reactive[str] = reactive("")
 
@@ -726,6 +741,7 @@ class OutputPanel(Vertical):
             OutputPanel.search,
             OutputPanel.utc,
             OutputPanel.source_width,
+            OutputPanel.source_filter,
         )
         yield OutputSearchBar(placeholder="search the output (smart case)", id="output-search")
         yield Static(id="output-status")
@@ -833,6 +849,7 @@ class OutputPanel(Vertical):
     watch_stream_filter = _watch_any
     watch_search = _watch_any
     watch_subject = _watch_any
+    watch_source_filter = _watch_any
 
     # -- status line ---------------------------------------------------------------------------------------
 
@@ -865,6 +882,8 @@ class OutputPanel(Vertical):
         parts.append(
             Text(FILTER_LABELS[self.stream_filter], style="bold" if self.stream_filter != "all" else "dim")
         )
+        if self.source_filter:
+            parts.append(Text("one execution only", style="bold"))
         if self.wrap:
             parts.append(Text("wrap", style="dim"))
         if self.timestamps:

@@ -367,6 +367,7 @@ class MainScreen(Screen):
             # (each pane only if it was shown; the inquiries always, for the badge).
             for name, _ in PANES:
                 self.pane(name).resync()
+            self.tail.resync()
 
     def _stop_polling(self) -> None:
         if self._poll_timer is not None:

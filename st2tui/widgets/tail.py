@@ -43,6 +43,7 @@ LABEL_WIDTH = 32
 TERMINAL = frozenset({"succeeded", "failed", "timeout", "canceled", "abandoned"})
 FAILED = frozenset({"failed", "timeout", "abandoned"})
 FINISHED_SOURCE = "■"
+WORKFLOW_RUNNERS = frozenset({"orquesta", "action-chain", "mistral-v2"})
 
 
 def short_action(ref: str) -> str:
@@ -166,13 +167,12 @@ class TailPane(Vertical):
             return self.pinned_id is not None and (
                 execution.id == self.pinned_id or self.pinned_id in self._ancestors(execution)
             )
+        # A descendant of a followed workflow belongs, even finished by the time it is seen (replayed).
+        if any(parent in self._following for parent in self._ancestors(execution)):
+            return True
         if execution.status in TERMINAL:
             return False
-        if self.mode == "filter":
-            return self.filter_matches(execution) or any(
-                parent in self._following for parent in self._ancestors(execution)
-            )
-        return True
+        return self.mode == "running" or self.filter_matches(execution)
 
     def pin(self, execution: Execution) -> None:
         """Follow `execution` and all its descendants at any depth (finished ones are replayed)."""
@@ -204,6 +204,37 @@ class TailPane(Vertical):
             return
         if generation == self._generation:
             self.consider(descendants)
+
+    def resync(self) -> None:
+        """The event stream came back: st2 replays nothing, so what started meanwhile is read over REST."""
+        if self.active:
+            self.run_worker(
+                self._read_missed(self._generation),
+                name="tail-resync",
+                group="tail-output",
+                description="Reading what started while the stream was down",
+                exit_on_error=False,
+            )
+
+    async def _read_missed(self, generation: int) -> None:
+        client = self.app.client
+        found: list[Execution] = []
+        if generation != self._generation:
+            return
+        try:
+            for status in ("requested", "scheduled", "running"):
+                found.extend((await client.executions.list(status=status, limit=100)).items)
+            self.consider(found)
+            candidates = [self.known[eid] for eid in self._following if eid in self.known]
+            workflows = {e.id for e in candidates if e.children or e.runner_type in WORKFLOW_RUNNERS}
+            if self.mode == "pinned" and self.pinned_id:
+                workflows.add(self.pinned_id)
+            for workflow in workflows:
+                found.extend(await client.executions.children(workflow))
+        except St2Error as exc:
+            self.notify(f"Tail: {exc}", title="Tail", severity="warning", markup=False)
+        if generation == self._generation:
+            self.consider(found)
 
     def watch_mode(self) -> None:
         self._restart()

@@ -1,0 +1,126 @@
+"""The tail pane on the main screen: what it follows, how lines are labelled, nothing lost or doubled across
+a stream reconnect or an execution's end."""
+
+from __future__ import annotations
+
+from support.faults import FaultInjector
+from support.tui import screen_text, wait_for
+
+from st2tui.widgets.output_log import clean_line
+from st2tui.widgets.tail import TailPane
+
+SIZE = (140, 44)
+
+
+def _tail(app) -> TailPane:
+    return app.main_screen.query_one(TailPane)
+
+
+def _output_lines(tail: TailPane, execution_id: str) -> list[str]:
+    return [
+        line.text
+        for line in tail.log_view.lines()
+        if line.source_key == execution_id and line.stream in ("stdout", "stderr")
+    ]
+
+
+def _stored_lines(rest, execution_id: str) -> list[str]:
+    """What st2 stored for the execution (stdout and stderr, in the order they were written)."""
+    text = rest.get(f"/executions/{execution_id}/output").text
+    return [clean_line(line) for line in text.splitlines()]
+
+
+async def test_the_tail_shows_exactly_the_filtered_executions_lines_labelled_across_a_reconnect(
+    fresh_server, make_app, rest
+):
+    faults = FaultInjector()
+    app = make_app(fresh_server, transport=faults)
+    api = rest(fresh_server)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main_screen
+        await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        main.executions.apply_filter("action:examples.deploy")
+        await pilot.press("colon", *"tail filter", "enter")
+        tail = _tail(app)
+        assert tail.display and tail.mode == "filter"
+        assert main.executions.region.height > 0, "the list stays in view"
+
+        # A workflow with two parallel branches (migrate, and deploy over three hosts), another run of the
+        # same action (matches the filter) and an unrelated one (does not).
+        workflow = api.run("examples.deploy", pace=0.2)["id"]
+        other = api.run("examples.deploy", pace=0.0, hosts=["web-09"])["id"]
+        unrelated = api.run("core.local", cmd="echo not for the tail")["id"]
+
+        await wait_for(pilot, lambda: len(tail.log_view.lines()) > 5, timeout=20, what="first lines")
+        assert faults.cut_streams() >= 2, "the event stream and output streams drop"
+
+        for execution_id in (workflow, other, unrelated):
+            await api.finished(execution_id, timeout=60)
+        children = api.get(f"/executions/{workflow}/children", depth=-1).json()
+        tasks = {child["context"]["orquesta"]["task_name"] for child in children}
+        assert {"build", "test", "migrate", "deploy", "smoke_test"} <= tasks
+        followed = [child["id"] for child in children] + [
+            child["id"] for child in api.get(f"/executions/{other}/children", depth=-1).json()
+        ]
+
+        def complete() -> bool:
+            return all(_output_lines(tail, eid) == _stored_lines(api, eid) for eid in followed)
+
+        try:
+            await wait_for(pilot, complete, timeout=30, what="every line of every matching execution, once")
+        except AssertionError:
+            for eid in followed:
+                got, want = _output_lines(tail, eid), _stored_lines(api, eid)
+                if got != want:
+                    print("DIFF", eid, len(got), len(want), got[:3], want[:3], got[-2:], want[-2:])
+            raise
+        lines = tail.log_view.lines()
+        assert not [line for line in lines if line.source_key == unrelated]
+        assert {line.source_key for line in lines} <= {workflow, other, *followed}
+
+        by_id = {child["id"]: child for child in children}
+        migrate = next(
+            eid for eid, child in by_id.items() if child["context"]["orquesta"]["task_name"] == "migrate"
+        )
+        labels = {line.source for line in lines if line.source_key == migrate}
+        assert labels == {f"{migrate[-4:]} deploy > migrate"}
+        # One status line per finished execution, after its output.
+        ends = [line for line in lines if line.source_key == migrate and line.text.startswith("■")]
+        assert len(ends) == 1 and ends[0] is [line for line in lines if line.source_key == migrate][-1]
+        assert "succeeded" in ends[0].text and "exit 0" in ends[0].text
+        assert "follows the list's filter" in screen_text(app)
+
+
+async def test_a_pinned_workflow_brings_its_nested_descendants_and_a_failure_stands_out(
+    fresh_server, make_app, rest
+):
+    app = make_app(fresh_server)
+    api = rest(fresh_server)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main_screen
+        await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        workflow = api.run("examples.nested-failure")["id"]
+        await wait_for(pilot, lambda: workflow in main.executions.listing.executions, what="the row")
+        main.executions.apply_filter(f"id:{workflow}")
+        await wait_for(pilot, lambda: main.executions.selected_execution is not None, what="selected row")
+        await pilot.press("P")
+        tail = _tail(app)
+        assert tail.display and tail.mode == "pinned" and tail.pinned_id == workflow
+        await api.finished(workflow, timeout=60)
+        descendants = api.get(f"/executions/{workflow}/children", depth=-1).json()
+        assert any(doc.get("parent") not in (workflow, None) for doc in descendants), "nested at depth 2"
+        deepest = next(doc for doc in descendants if doc.get("parent") != workflow)
+
+        await wait_for(
+            pilot,
+            lambda: any(
+                line.source_key == deepest["id"] and line.text.startswith("■")
+                for line in tail.log_view.lines()
+            ),
+            timeout=30,
+            what="the nested child's status line",
+        )
+        failures = [line for line in tail.log_view.lines() if line.stream == "failure"]
+        assert failures and all("failed" in line.text for line in failures)
+        label = next(line.source for line in tail.log_view.lines() if line.source_key == deepest["id"])
+        assert label.count(" > ") == 2, label

@@ -89,6 +89,7 @@ class MainScreen(Screen):
             "T",
             "toggle_tail",
             "Tail",
+            show=False,
             id="tail.toggle",
             tooltip="Show or hide the live tail pane (output of running executions)",
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -23,12 +24,14 @@ from st2tui.forms import printable
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
 from st2tui.screens.help import HelpScreen, help_entries
+from st2tui.screens.save import SaveDialog
 from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
 from st2tui.widgets.header import STALE_STATES, StatusHeader
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
+from st2tui.widgets.output_log import OutputPanel
 from st2tui.widgets.pane import Pane
 from st2tui.widgets.rules import RulesPane
 from st2tui.widgets.tail import MODES, TailPane
@@ -303,6 +306,17 @@ class MainScreen(Screen):
             return
         self.show_tail(True)
         self.tail.pin(execution)
+
+    @on(OutputPanel.SaveRequested)
+    def _save_tail(self, event: OutputPanel.SaveRequested) -> None:
+        event.stop()
+        suggested = Path.cwd() / f"st2-tail-{formatting.now():%Y%m%d-%H%M%S}.log"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.tail.save(path)
+
+        self.app.push_screen(SaveDialog("Save the tail's lines to", suggested), chosen)
 
     def _list_would_show(self, execution: Execution) -> bool:
         return self.executions.filter_query.matches(execution, now=formatting.now(), utc=self.utc)

@@ -199,6 +199,10 @@ class OutputLog(ScrollView, can_focus=True):
         """The kept lines that pass the filter, oldest first."""
         return self._shown[self._head :]
 
+    def kept_lines(self) -> list[OutputLine]:
+        """Every kept line, whatever the filter, oldest first."""
+        return list(self._lines)
+
     def clear(self) -> None:
         self._lines.clear()
         self.received = self.dropped = 0

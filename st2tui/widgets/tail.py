@@ -13,6 +13,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
+from pathlib import Path
 from typing import Literal
 
 from rich.text import Text
@@ -27,7 +28,7 @@ from st2tui import formatting
 from st2tui.api import St2Error
 from st2tui.following import ChunkBatcher
 from st2tui.forms import printable
-from st2tui.messages import ExecutionOpenRequested, OutputReceived, TailExecutionFinished
+from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished
 from st2tui.models import Execution, OutputChunk
 from st2tui.widgets.output_log import OutputLine, OutputLog, OutputPanel, clean_line
 
@@ -461,6 +462,27 @@ class TailPane(Vertical):
         if located is not None:
             log.current_seq = located[0].seq
             log.refresh()
+
+    def save(self, path: Path) -> None:
+        """Write the lines kept (all streams, whatever is shown), each with its label."""
+        text = "".join(f"[{line.source}] {line.text}\n" for line in self.log_view.kept_lines())
+        self.run_worker(
+            self._write(path, text), name="tail-save", group="tail-save", description="Saving the tail"
+        )
+
+    async def _write(self, path: Path, text: str) -> None:
+        data = text.encode("utf-8")
+        try:
+            await asyncio.to_thread(path.write_bytes, data)
+        except OSError as exc:
+            self.notify(f"Could not write {path}: {exc.strerror or exc}", title="Save", severity="error")
+            return
+        self.post_message(FileSaved("tail", str(path), len(data)))
+
+    @on(FileSaved)
+    def _saved(self, event: FileSaved) -> None:
+        event.stop()
+        self.notify(f"Saved the tail to {event.path} ({formatting.count(event.size)} bytes).", title="Saved")
 
     # -- heading -------------------------------------------------------------------------------------------
 

@@ -124,3 +124,52 @@ async def test_a_pinned_workflow_brings_its_nested_descendants_and_a_failure_sta
         assert failures and all("failed" in line.text for line in failures)
         label = next(line.source for line in tail.log_view.lines() if line.source_key == deepest["id"])
         assert label.count(" > ") == 2, label
+
+
+async def test_tail_keys_pause_hold_lines_enter_opens_escape_returns_and_save_writes_them(
+    fresh_server, make_app, rest, tmp_path
+):
+    from st2tui.screens.execution import ExecutionScreen
+    from st2tui.screens.save import SaveDialog
+
+    app = make_app(fresh_server)
+    api = rest(fresh_server)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main_screen
+        await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        await pilot.press("T")
+        tail = _tail(app)
+        assert tail.display and tail.mode == "running"
+        await pilot.press("p")
+        first = api.run("core.local", cmd="echo one; echo two >&2")["id"]
+        await api.finished(first)
+        await wait_for(
+            pilot, lambda: "2 lines held" in screen_text(app) or "3 lines held" in screen_text(app)
+        )
+        assert not tail.log_view.lines(), "paused: nothing new is shown"
+        await pilot.press("p")
+        await wait_for(pilot, lambda: any(line.text.startswith("■") for line in tail.log_view.lines()))
+        assert [(line.text, line.stream) for line in tail.log_view.lines()][:2] == [
+            ("one", "stdout"),
+            ("two", "stderr"),
+        ]
+
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExecutionScreen), what="execution screen")
+        assert app.screen.execution_id == first
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is main, what="back on the main screen")
+        assert tail.display and tail.log_view.lines()
+
+        target = tmp_path / "tail.log"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SaveDialog), what="save dialog")
+        dialog_input = app.screen.query_one("#save-path")
+        dialog_input.value = str(target)
+        await pilot.press("enter")
+        await wait_for(pilot, target.exists, what="the saved file")
+        saved = target.read_text().splitlines()
+        assert saved[:2] == [f"[{first[-4:]} local] one", f"[{first[-4:]} local] two"]
+
+        await pilot.press("T")
+        assert not tail.display

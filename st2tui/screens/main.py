@@ -34,7 +34,7 @@ from st2tui.widgets.keys import KeysPane
 from st2tui.widgets.output_log import OutputPanel
 from st2tui.widgets.pane import Pane
 from st2tui.widgets.rules import RulesPane
-from st2tui.widgets.tail import MODES, TailPane
+from st2tui.widgets.tail import MODES, TAIL_FIELDS, TailPane
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
 PANES = (
@@ -338,7 +338,9 @@ class MainScreen(Screen):
                     if item.resource != "execution" or not isinstance(item.data, dict):
                         continue
                     # Only what the panes show is kept: results can be megabytes.
-                    execution = Execution.from_dict(slim_document(item.data, self.executions.stream_fields))
+                    execution = Execution.from_dict(
+                        slim_document(item.data, [*self.executions.stream_fields, *TAIL_FIELDS])
+                    )
                     if item.verb == "delete":
                         self.post_message(ExecutionsUpdated({}, {execution.id}))
                     else:

@@ -31,6 +31,7 @@ from st2tui.forms import printable
 from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished
 from st2tui.models import Execution, OutputChunk
 from st2tui.widgets.output_log import OutputLine, OutputLog, OutputPanel, clean_line
+from st2tui.widgets.workflow_tree import task_label
 
 TailMode = Literal["running", "filter", "pinned"]
 MODES: tuple[TailMode, ...] = ("running", "filter", "pinned")
@@ -44,6 +45,8 @@ LABEL_WIDTH = 32
 TERMINAL = frozenset({"succeeded", "failed", "timeout", "canceled", "abandoned"})
 FAILED = frozenset({"failed", "timeout", "abandoned"})
 FINISHED_SOURCE = "■"
+# What the tail needs of stream events beyond the list's fields: the item of a with-items task.
+TAIL_FIELDS = ("context.orquesta.item_id",)
 WORKFLOW_RUNNERS = frozenset({"orquesta", "action-chain", "mistral-v2"})
 
 
@@ -330,7 +333,7 @@ class TailPane(Vertical):
         while execution is not None and execution.id not in seen:
             seen.add(execution.id)
             if execution.parent_id and execution.task_name:
-                path.append(execution.task_name)
+                path.append(task_label(execution))
                 parent = self.known.get(execution.parent_id)
                 if parent is None:
                     break

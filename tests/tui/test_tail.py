@@ -84,6 +84,8 @@ async def test_the_tail_shows_exactly_the_filtered_executions_lines_labelled_acr
         )
         labels = {line.source for line in lines if line.source_key == migrate}
         assert labels == {f"{migrate[-4:]} deploy > migrate"}
+        hosts = {line.source.split(" ", 1)[1] for line in lines if line.source_key in by_id}
+        assert {"deploy > deploy[0]", "deploy > deploy[1]", "deploy > deploy[2]"} <= hosts, hosts
         # One status line per finished execution, after its output.
         ends = [line for line in lines if line.source_key == migrate and line.text.startswith("■")]
         assert len(ends) == 1 and ends[0] is [line for line in lines if line.source_key == migrate][-1]

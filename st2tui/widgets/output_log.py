@@ -728,6 +728,8 @@ class OutputPanel(Vertical):
         # A live panel follows a stream; a static one (a large result) starts at the top and never follows.
         self.live = live
         self._status_timer: Timer | None = None
+        # What ctrl+s saves, said when older lines were dropped (the tail saves only what it kept).
+        self.save_hint = "ctrl+s saves all"
         if not live:
             self.set_reactive(OutputPanel.follow, False)
 
@@ -875,7 +877,7 @@ class OutputPanel(Vertical):
         if log.dropped:
             parts.append(
                 Text(
-                    f"last {count(log.line_count)} of {count(log.received)} lines kept · ctrl+s saves all",
+                    f"last {count(log.line_count)} of {count(log.received)} lines kept · {self.save_hint}",
                     style="yellow",
                 )
             )

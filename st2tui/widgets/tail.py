@@ -114,6 +114,7 @@ class TailPane(Vertical):
 
     def on_mount(self) -> None:
         self.panel.subject = "tail"
+        self.panel.save_hint = "older ones dropped"
         self._show_heading()
 
     def focus_main(self) -> None:

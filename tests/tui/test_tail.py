@@ -104,7 +104,11 @@ async def test_a_pinned_workflow_brings_its_nested_descendants_and_a_failure_sta
         workflow = api.run("examples.nested-failure")["id"]
         await wait_for(pilot, lambda: workflow in main.executions.listing.executions, what="the row")
         main.executions.apply_filter(f"id:{workflow}")
-        await wait_for(pilot, lambda: main.executions.selected_execution is not None, what="selected row")
+        await wait_for(
+            pilot,
+            lambda: getattr(main.executions.selected_execution, "id", None) == workflow,
+            what="the workflow's row selected",
+        )
         await pilot.press("P")
         tail = _tail(app)
         assert tail.display and tail.mode == "pinned" and tail.pinned_id == workflow
@@ -175,3 +179,23 @@ async def test_tail_keys_pause_hold_lines_enter_opens_escape_returns_and_save_wr
 
         await pilot.press("T")
         assert not tail.display
+
+
+async def test_the_tail_keeps_a_bounded_number_of_lines_and_says_older_ones_were_dropped(
+    fresh_server, make_app, rest, monkeypatch
+):
+    import st2tui.widgets.tail as tail_module
+
+    monkeypatch.setattr(tail_module, "MAX_LINES", 3)
+    app = make_app(fresh_server)
+    api = rest(fresh_server)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main_screen
+        await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        await pilot.press("T")
+        tail = _tail(app)
+        execution_id = api.run("core.local", cmd="for i in 1 2 3 4 5 6 7 8 9 10; do echo line $i; done")["id"]
+        await api.finished(execution_id)
+        await wait_for(pilot, lambda: any(line.text.startswith("■") for line in tail.log_view.lines()))
+        assert [line.text for line in tail.log_view.lines()][:2] == ["line 9", "line 10"]
+        await wait_for(pilot, lambda: "last 3 of 11 lines kept · older ones dropped" in screen_text(app))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from support.faults import FaultInjector
 from support.tui import screen_text, wait_for
 
+from st2tui.screens.help import help_entries
 from st2tui.widgets.output_log import clean_line
 from st2tui.widgets.tail import TailPane
 
@@ -143,9 +144,20 @@ async def test_tail_keys_pause_hold_lines_enter_opens_escape_returns_and_save_wr
     async with app.run_test(size=SIZE) as pilot:
         main = app.main_screen
         await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        titles = [command.title for command in main.palette_commands()]
+        assert "Show the tail pane" in titles and "Tail pane full screen, or back" in titles
         await pilot.press("T")
         tail = _tail(app)
         assert tail.display and tail.mode == "running"
+        assert "Hide the tail pane" in [command.title for command in main.palette_commands()]
+        helped = {(entry.group, entry.keys) for entry in help_entries(main)}
+        assert {("Tail", "p"), ("Tail", "m"), ("Everywhere", "T"), ("Everywhere", "Z")} <= helped, helped
+        await pilot.press("Z")
+        await pilot.pause()
+        assert main.tabs.region.height == 0 and tail.region.height > SIZE[1] // 2, "the tail takes it all"
+        await pilot.press("Z")
+        assert main.tabs.region.height > 0 and tail.region.height > 0, "split: both in view"
+        tail.focus_main()
         await pilot.press("p")
         first = api.run("core.local", cmd="echo one; echo two >&2")["id"]
         await api.finished(first)

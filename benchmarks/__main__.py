@@ -30,6 +30,7 @@ from benchmarks import (
     output_flood,
     scale,
     server_figures,
+    tail_flood,
 )
 from benchmarks.common import ScenarioResult
 from benchmarks.context import Context, Options
@@ -51,6 +52,7 @@ SCENARIOS: dict[str, tuple[str, Callable[[Context, ScenarioResult], None]]] = {
     "5": ("event storm", event_storm.run),
     "6": ("scale", scale.run),
     "7": ("idle cost", idle.run),
+    "8": ("tail pane flood", tail_flood.run),
     "S": ("demo server figures", server_figures.run),
 }
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"

@@ -369,3 +369,14 @@ class TaskOutputLoaded(Message):
 
     execution_id: str
     text: str
+
+
+@dataclass
+class TailExecutionFinished(Message):
+    """The tail pane's output stream of an execution ended (all its output was delivered before this);
+    `execution` is its final state, or None when it could not be read (`error` says why)."""
+
+    generation: int
+    execution_id: str
+    execution: Execution | None
+    error: str = ""

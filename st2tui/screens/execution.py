@@ -26,13 +26,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Label, Static, TabbedContent, TabPane
 
 from st2tui import formatting
 from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
+from st2tui.following import ChunkBatcher
 from st2tui.messages import (
     ApiFailed,
     ExecutionControlled,
@@ -75,9 +75,6 @@ EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execu
 # Output streams open at once in follow-workflow mode; the client's connection pool is shared with the
 # rest of the app, and later tasks wait for a free slot (their output is replayed then, none is lost).
 MAX_OUTPUT_STREAMS = 6
-# Output chunks in one message at most; the stream waits while a full batch is still queued.
-MAX_BATCH = 1000
-YIELD_EVERY = 100
 # How often follow-workflow mode checks whether the whole workflow is over (seconds).
 COMPLETION_CHECK = 0.5
 # Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
@@ -108,30 +105,6 @@ class Crumb:
 
     execution_id: str
     label: str
-
-
-class ChunkBatcher:
-    """Collects output chunks into one `OutputReceived` at a time: the first chunk posts the message and the
-    next ones join it until the screen takes it. A flood of lines costs one message per redraw; a full
-    batch waits for the screen (memory stays bounded however far behind it is)."""
-
-    def __init__(self, post: Callable[[Message], object], generation: int) -> None:
-        self._post = post
-        self._generation = generation
-        self._open: OutputReceived | None = None
-
-    async def add(self, chunk: OutputChunk) -> None:
-        batch = self._open
-        if batch is not None and not batch.taken.is_set() and len(batch.chunks) >= MAX_BATCH:
-            await batch.taken.wait()
-        if batch is None or batch.taken.is_set():
-            self._open = OutputReceived(self._generation, [chunk])
-            self._post(self._open)
-        else:
-            batch.chunks.append(chunk)
-            if len(batch.chunks) % YIELD_EVERY == 0:
-                # A network read can hold thousands of chunks: let key presses and redraws in between.
-                await asyncio.sleep(0)
 
 
 def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:

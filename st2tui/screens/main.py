@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -16,20 +17,24 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
+from st2tui import formatting
 from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.forms import printable
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
 from st2tui.screens.help import HelpScreen, help_entries
+from st2tui.screens.save import SaveDialog
 from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
 from st2tui.widgets.header import STALE_STATES, StatusHeader
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
+from st2tui.widgets.output_log import OutputPanel
 from st2tui.widgets.pane import Pane
 from st2tui.widgets.rules import RulesPane
+from st2tui.widgets.tail import MODES, TAIL_FIELDS, TailPane
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
 PANES = (
@@ -84,6 +89,30 @@ class MainScreen(Screen):
             tooltip="Read this pane again from the server",
         ),
         Binding(
+            "T",
+            "toggle_tail",
+            "Tail",
+            show=False,
+            id="tail.toggle",
+            tooltip="Show or hide the live tail pane (output of running executions)",
+        ),
+        Binding(
+            "Z",
+            "zoom_tail",
+            "Tail full screen",
+            show=False,
+            id="tail.zoom",
+            tooltip="Give the tail pane the whole screen, or share it with the panes again",
+        ),
+        Binding(
+            "P",
+            "pin_tail",
+            "Pin to tail",
+            show=False,
+            id="tail.pin",
+            tooltip="Tail the selected execution and all its descendants",
+        ),
+        Binding(
             "t",
             "toggle_utc",
             "UTC/local",
@@ -114,6 +143,7 @@ class MainScreen(Screen):
                 yield KeysPane(id="keys-pane")
             with TabPane("5 Inquiries", id="inquiries"):
                 yield InquiriesPane(id="inquiries-pane")
+        yield TailPane(id="tail")
         yield CommandBar(id="command-bar")
         yield Footer(compact=True)
 
@@ -130,6 +160,10 @@ class MainScreen(Screen):
     @property
     def executions(self) -> ExecutionsPane:
         return self.query_one(ExecutionsPane)
+
+    @property
+    def tail(self) -> TailPane:
+        return self.query_one(TailPane)
 
     @property
     def inquiries(self) -> InquiriesPane:
@@ -154,6 +188,8 @@ class MainScreen(Screen):
         self.header.target = urlsplit(app.connection.api_url).netloc
         self.utc = app.settings.timezone == "utc"
         self.watch(self.inquiries, "count", self._show_inquiry_count)
+        self.tail.display = False
+        self.tail.filter_matches = self._list_would_show
         default = app.settings.default_pane
         self.action_show_pane(default if default in dict(PANES) else PANES[0][0])
 
@@ -189,6 +225,7 @@ class MainScreen(Screen):
         self.header.version = ""
         self.header.role = ""
         self.header.stream_state = "connecting"
+        self.tail.stop()
 
     # -- panes ---------------------------------------------------------------------------------------------
 
@@ -227,6 +264,63 @@ class MainScreen(Screen):
     def action_toggle_utc(self) -> None:
         self.utc = not self.utc
 
+    # -- the tail pane ---------------------------------------------------------------------------------------
+
+    def action_toggle_tail(self) -> None:
+        self.show_tail(not self.tail.display)
+
+    def show_tail(self, shown: bool, mode: str = "") -> None:
+        tail = self.tail
+        if mode == "pinned":
+            self.action_pin_tail()
+            return
+        if mode in MODES:
+            tail.mode = mode  # type: ignore[assignment]
+        if shown and not tail.display:
+            tail.display = True
+            tail.start(self.executions.listing.executions.values())
+            tail.focus_main()
+        elif not shown and tail.display:
+            tail.display = False
+            tail.stop()
+            self.set_class(False, "-tail-zoomed")
+            self.current_pane.focus_main()
+        elif shown:
+            tail.focus_main()
+        self.refresh_bindings()
+
+    def action_zoom_tail(self) -> None:
+        if not self.tail.display:
+            self.show_tail(True)
+        zoomed = not self.has_class("-tail-zoomed")
+        self.set_class(zoomed, "-tail-zoomed")
+        if zoomed:
+            self.tail.focus_main()
+        else:
+            self.current_pane.focus_main()
+
+    def action_pin_tail(self) -> None:
+        execution = self.executions.selected_execution
+        if execution is None:
+            self.notify("Select an execution in the list to pin it.", title="Tail", severity="warning")
+            return
+        self.show_tail(True)
+        self.tail.pin(execution)
+
+    @on(OutputPanel.SaveRequested)
+    def _save_tail(self, event: OutputPanel.SaveRequested) -> None:
+        event.stop()
+        suggested = Path.cwd() / f"st2-tail-{formatting.now():%Y%m%d-%H%M%S}.log"
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self.tail.save(path)
+
+        self.app.push_screen(SaveDialog("Save the tail's lines to", suggested), chosen)
+
+    def _list_would_show(self, execution: Execution) -> bool:
+        return self.executions.filter_query.matches(execution, now=formatting.now(), utc=self.utc)
+
     def _show_inquiry_count(self, count: int) -> None:
         self.header.pending_inquiries = count
         self.tabs.get_tab("inquiries").label = Text.assemble(
@@ -244,7 +338,9 @@ class MainScreen(Screen):
                     if item.resource != "execution" or not isinstance(item.data, dict):
                         continue
                     # Only what the panes show is kept: results can be megabytes.
-                    execution = Execution.from_dict(slim_document(item.data, self.executions.stream_fields))
+                    execution = Execution.from_dict(
+                        slim_document(item.data, [*self.executions.stream_fields, *TAIL_FIELDS])
+                    )
                     if item.verb == "delete":
                         self.post_message(ExecutionsUpdated({}, {execution.id}))
                     else:
@@ -261,6 +357,8 @@ class MainScreen(Screen):
     @on(ExecutionsUpdated)
     def _executions_updated(self, event: ExecutionsUpdated) -> None:
         self.executions.apply_updates(event.changed, event.deleted)
+        if self.tail.display:
+            self.tail.consider(event.changed.values())
         if any(
             execution.runner_type == INQUIRY_RUNNER or execution.status == "pending"
             for execution in event.changed.values()
@@ -270,6 +368,7 @@ class MainScreen(Screen):
     @on(StreamStateChanged)
     def _stream_state(self, event: StreamStateChanged) -> None:
         self.header.stream_state = event.state
+        self.tail.panel.stream_state = event.state
         self.header.last_contact = self.app.client.last_contact
         # What the panes show stays, dimmed, until the server answers again.
         self.set_class(event.state in STALE_STATES and self.signed_in, "-stale")
@@ -285,6 +384,7 @@ class MainScreen(Screen):
             # (each pane only if it was shown; the inquiries always, for the badge).
             for name, _ in PANES:
                 self.pane(name).resync()
+            self.tail.resync()
 
     def _stop_polling(self) -> None:
         if self._poll_timer is not None:
@@ -338,6 +438,19 @@ class MainScreen(Screen):
             self.action_show_pane(command)
             if argument and command != "inquiries":
                 self.pane(command).apply_filter(argument)
+        elif command == "tail":
+            word = {"running": "running", "filter": "filter", "pin": "pinned", "pinned": "pinned"}.get(
+                argument.lower(), ""
+            )
+            if argument and not word:
+                self.notify(
+                    f"Tail follows running, filter or pin, not {printable(argument)!r}.",
+                    title=":tail",
+                    severity="error",
+                    markup=False,
+                )
+                return
+            self.show_tail(bool(word) or not self.tail.display, word)
         elif command == "ctx":
             self._switch_profile(argument)
         elif command == "help":
@@ -392,6 +505,20 @@ class MainScreen(Screen):
         commands.append(
             PaletteCommand(f"Reload {self.current_name}", "Read the pane again (ctrl+r)", self.action_reload)
         )
+        commands.append(
+            PaletteCommand(
+                "Hide the tail pane" if self.tail.display else "Show the tail pane",
+                "Live output of running executions (T, :tail)",
+                self.action_toggle_tail,
+            )
+        )
+        commands.append(PaletteCommand("Tail pane full screen, or back", "(Z)", self.action_zoom_tail))
+        if self.executions.selected_execution is not None:
+            commands.append(
+                PaletteCommand(
+                    "Tail the selected execution and its descendants", "Pin (P)", self.action_pin_tail
+                )
+            )
         commands.append(PaletteCommand("Help: keys and commands", "(?)", self.action_help))
         for profile in self.app.profile_names():
             if profile != self.app.connection.profile:

@@ -37,6 +37,9 @@ COMMANDS = (
     BarCommand(
         "ctx", ("context", "profile"), "<profile>", "Switch to another profile (StackStorm installation)"
     ),
+    BarCommand(
+        "tail", ("tl", "tf"), "[running|filter|pin]", "Show or hide the live tail pane; what it follows"
+    ),
     BarCommand("help", ("h",), "", "Keys and commands"),
     BarCommand("quit", ("q", "q!"), "", "Leave st2tui"),
 )
@@ -67,7 +70,7 @@ class CommandBar(Horizontal):
             for alias in (command.name, *command.aliases)
         ]
         yield SafeInput(
-            placeholder="ex [filter] · ac · ru · kv [prefix] · inq · ctx <profile> · help · q",
+            placeholder="ex [filter] · ac · ru · kv [prefix] · inq · tail · ctx <profile> · help · q",
             suggester=SuggestFromList(sorted(suggestions, key=len)),
             id="command-input",
         )

@@ -113,6 +113,7 @@ class OutputLog(ScrollView, can_focus=True):
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "output-log--timestamp",
         "output-log--stderr",
+        "output-log--failure",
         "output-log--meta",
         "output-log--notice",
         "output-log--match",
@@ -121,6 +122,7 @@ class OutputLog(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     OutputLog > .output-log--timestamp { color: $text-muted; }
     OutputLog > .output-log--stderr { color: $text-error; }
+    OutputLog > .output-log--failure { color: $error; text-style: bold; }
     OutputLog > .output-log--meta { color: $text-muted; text-style: italic; }
     OutputLog > .output-log--notice { color: $text-accent; text-style: italic; }
     OutputLog > .output-log--match { background: $warning; color: $background; }
@@ -150,6 +152,8 @@ class OutputLog(ScrollView, can_focus=True):
     search: reactive[str] = reactive("", init=False)
     utc: reactive[bool] = reactive(False, init=False)
     source_width: reactive[int] = reactive(0, init=False)
+    # Only the lines of this source (`source_key`), e.g. one execution in the tail pane; "" = all.
+    source_filter: reactive[str] = reactive("", init=False)
 
     class FollowChanged(Message):
         """The user scrolled away from the end (False) or back to it (True)."""
@@ -195,6 +199,10 @@ class OutputLog(ScrollView, can_focus=True):
         """The kept lines that pass the filter, oldest first."""
         return self._shown[self._head :]
 
+    def kept_lines(self) -> list[OutputLine]:
+        """Every kept line, whatever the filter, oldest first."""
+        return list(self._lines)
+
     def clear(self) -> None:
         self._lines.clear()
         self.received = self.dropped = 0
@@ -213,7 +221,7 @@ class OutputLog(ScrollView, can_focus=True):
             if self.max_lines is not None and len(self._lines) >= self.max_lines:
                 removed_rows += self._evict()
             self._lines.append(line)
-            if shown_by(self.stream_filter, line):
+            if self._passes(line):
                 self._shown.append(line)
                 self._ends.append(self._last_end() + self._rows_of(line, wrap_width))
                 if line.cells > self._max_cells:
@@ -223,6 +231,11 @@ class OutputLog(ScrollView, can_focus=True):
         self._removed_rows += removed_rows
         self._schedule_redraw()
         return added
+
+    def _passes(self, line: OutputLine) -> bool:
+        return shown_by(self.stream_filter, line) and (
+            not self.source_filter or line.source_key == self.source_filter
+        )
 
     def _schedule_redraw(self) -> None:
         """Redraw soon, at most `MAX_REDRAWS` times a second: under a flood every frame costs the time the
@@ -269,7 +282,7 @@ class OutputLog(ScrollView, can_focus=True):
     def _rebuild(self) -> None:
         """Recompute what is shown and where (filter, wrap, width or prefix changed)."""
         self._cache.clear()
-        self._shown = [line for line in self._lines if shown_by(self.stream_filter, line)]
+        self._shown = [line for line in self._lines if self._passes(line)]
         self._head = 0
         self._row_base = 0
         self._removed_rows = 0
@@ -444,6 +457,9 @@ class OutputLog(ScrollView, can_focus=True):
     def watch_stream_filter(self) -> None:
         self._rebuild()
 
+    def watch_source_filter(self) -> None:
+        self._rebuild()
+
     def watch_wrap(self) -> None:
         self._rebuild()
 
@@ -603,6 +619,8 @@ class OutputLog(ScrollView, can_focus=True):
             return self._style("output-log--meta")
         if line.stream == "notice":
             return self._style("output-log--notice")
+        if line.stream == "failure":
+            return self._style("output-log--failure")
         return Style()
 
 
@@ -695,6 +713,7 @@ class OutputPanel(Vertical):
     search: reactive[str] = reactive("")
     utc: reactive[bool] = reactive(False)
     source_width: reactive[int] = reactive(0)
+    source_filter: reactive[str] = reactive("")
     # What the lines are: "output of <id>" or "every task of the workflow"; shown in the status line.
     subject: reactive[str] = reactive("")
 
@@ -709,6 +728,8 @@ class OutputPanel(Vertical):
         # A live panel follows a stream; a static one (a large result) starts at the top and never follows.
         self.live = live
         self._status_timer: Timer | None = None
+        # What ctrl+s saves, said when older lines were dropped (the tail saves only what it kept).
+        self.save_hint = "ctrl+s saves all"
         if not live:
             self.set_reactive(OutputPanel.follow, False)
 
@@ -726,6 +747,7 @@ class OutputPanel(Vertical):
             OutputPanel.search,
             OutputPanel.utc,
             OutputPanel.source_width,
+            OutputPanel.source_filter,
         )
         yield OutputSearchBar(placeholder="search the output (smart case)", id="output-search")
         yield Static(id="output-status")
@@ -833,6 +855,7 @@ class OutputPanel(Vertical):
     watch_stream_filter = _watch_any
     watch_search = _watch_any
     watch_subject = _watch_any
+    watch_source_filter = _watch_any
 
     # -- status line ---------------------------------------------------------------------------------------
 
@@ -854,7 +877,7 @@ class OutputPanel(Vertical):
         if log.dropped:
             parts.append(
                 Text(
-                    f"last {count(log.line_count)} of {count(log.received)} lines kept · ctrl+s saves all",
+                    f"last {count(log.line_count)} of {count(log.received)} lines kept · {self.save_hint}",
                     style="yellow",
                 )
             )
@@ -865,6 +888,8 @@ class OutputPanel(Vertical):
         parts.append(
             Text(FILTER_LABELS[self.stream_filter], style="bold" if self.stream_filter != "all" else "dim")
         )
+        if self.source_filter:
+            parts.append(Text("one execution only", style="bold"))
         if self.wrap:
             parts.append(Text("wrap", style="dim"))
         if self.timestamps:

@@ -73,6 +73,7 @@ __all__ = [
     "ReconnectPolicy",
     "RequestLog",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ServerError",
     "St2Client",
     "St2Error",
@@ -91,6 +92,10 @@ logger = logging.getLogger("st2tui.api")
 CredentialsPrompt = Callable[[str], Awaitable["tuple[str, str] | None"]]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# Answers larger than these are not read (a hostile or broken server must not fill memory): JSON answers,
+# and an execution's stored output or result, which st2 keeps whole.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024
 USER_AGENT = "st2tui"
 
 
@@ -555,6 +560,8 @@ class St2Client:
         on_token: Callable[[Token], None] | None = None,
         on_request: Callable[[RequestLog], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
     ) -> None:
         self._bases = {
             "/api/v1": api_url.rstrip("/"),
@@ -568,6 +575,8 @@ class St2Client:
         self._password = password
         remember_secret(token, api_key, password)
         self._basic_auth = _basic_auth_header(*basic_auth) if basic_auth else None
+        self.max_body_bytes = max_body_bytes
+        self.max_output_bytes = max_output_bytes
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.stream_options = stream_options or StreamOptions()
         self._on_token = on_token
@@ -824,7 +833,11 @@ class St2Client:
                     self._http.send(request, stream=True), timeout=self._timeout.read or None
                 )
             else:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
+                try:
+                    await _read_capped(response, self._body_cap(request))
+                finally:
+                    await response.aclose()
         except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             self._log(request, None, started, error="timeout")
             raise RequestTimeout(
@@ -843,6 +856,12 @@ class St2Client:
         if response.status_code < 500:
             self._last_contact_at = time.time()
         return response
+
+    def _body_cap(self, request: httpx.Request) -> int:
+        path = request.url.path
+        if path.endswith(("/output", "/result")):
+            return self.max_output_bytes
+        return self.max_body_bytes
 
     def _log(
         self,
@@ -993,7 +1012,7 @@ class St2Client:
 def _fault_of(response: httpx.Response) -> tuple[str, str | None]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         text = response.text.strip()
         return (text[:500] if text else ""), None
     if isinstance(body, dict):
@@ -1019,6 +1038,41 @@ def _decode_json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         raise _malformed(response, f"invalid JSON ({exc})") from exc
+    except RecursionError as exc:
+        # json.loads recurses per level: 100k nested lists would otherwise escape as a raw RecursionError.
+        raise _malformed(response, "JSON nested too deeply") from exc
+
+
+class ResponseTooLarge(MalformedResponse):
+    """The answer was larger than the configured limit; it was not read further."""
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> None:
+    """Read the body (decoded, so a compressed bomb counts at its real size) up to `cap` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_large(response, cap)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(response, cap)
+        parts.append(chunk)
+    # What httpx's own aread() leaves: the body for .json()/.text.
+    response._content = b"".join(parts)
+
+
+def _too_large(response: httpx.Response, cap: int) -> ResponseTooLarge:
+    request = response.request
+    return ResponseTooLarge(
+        f"The answer from {request.url.path} is larger than {cap:,} bytes (settings: max_response_bytes); "
+        "not read",
+        status=response.status_code,
+        request_id=response.headers.get("X-Request-ID"),
+        method=request.method,
+        url=mask_url(request.url),
+    )
 
 
 def _build(model: Callable[[Any], ModelT], doc: Any, response: httpx.Response) -> ModelT:

@@ -96,6 +96,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # and an execution's stored output or result, which st2 keeps whole.
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+# A stream event (st2stream sends whole execution documents) larger than this ends the stream; it reconnects.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 USER_AGENT = "st2tui"
 
 
@@ -470,19 +472,36 @@ async def _next_or_idle(
 
 
 class _IdleWatchedStream(httpx.AsyncByteStream):
+    """The stream's bytes under idle watch, and bounded: an event (bytes up to a blank line) larger than
+    `max_event_bytes`, e.g. a line that never ends, ends the stream with MalformedResponse (the stream then
+    reconnects) instead of growing in the SSE decoder."""
+
     def __init__(
-        self, chunks: AsyncIterator[bytes], idle_timeout: float, on_idle: Callable[[], Awaitable[None]]
+        self,
+        chunks: AsyncIterator[bytes],
+        idle_timeout: float,
+        on_idle: Callable[[], Awaitable[None]],
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self._chunks = chunks
         self._idle_timeout = idle_timeout
         self._on_idle = on_idle
+        self._max_event_bytes = max_event_bytes
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        pending = 0  # bytes since the last blank line (end of an event)
         while True:
             try:
                 chunk = await _next_or_idle(self._chunks, self._idle_timeout, self._on_idle)
             except StopAsyncIteration:
                 return
+            end = max(chunk.rfind(b"\n\n"), chunk.rfind(b"\r\n\r\n"))
+            pending = len(chunk) - end if end >= 0 else pending + len(chunk)
+            if pending > self._max_event_bytes:
+                raise MalformedResponse(
+                    f"Stream event larger than {self._max_event_bytes:,} bytes "
+                    "(settings: max_event_mb); reconnecting"
+                )
             yield chunk
 
 
@@ -562,6 +581,7 @@ class St2Client:
         transport: httpx.AsyncBaseTransport | None = None,
         max_body_bytes: int = MAX_BODY_BYTES,
         max_output_bytes: int = MAX_OUTPUT_BYTES,
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self._bases = {
             "/api/v1": api_url.rstrip("/"),
@@ -577,6 +597,7 @@ class St2Client:
         self._basic_auth = _basic_auth_header(*basic_auth) if basic_auth else None
         self.max_body_bytes = max_body_bytes
         self.max_output_bytes = max_output_bytes
+        self.max_event_bytes = max_event_bytes
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.stream_options = stream_options or StreamOptions()
         self._on_token = on_token
@@ -997,7 +1018,9 @@ class St2Client:
             watched = httpx.Response(
                 response.status_code,
                 headers={"content-type": response.headers.get("content-type", "")},
-                stream=_IdleWatchedStream(response.aiter_bytes(), idle_timeout, on_idle),
+                stream=_IdleWatchedStream(
+                    response.aiter_bytes(), idle_timeout, on_idle, self.max_event_bytes
+                ),
                 request=request,
             )
             source = EventSource(watched).aiter_sse()
@@ -1066,7 +1089,7 @@ async def _read_capped(response: httpx.Response, cap: int) -> None:
 def _too_large(response: httpx.Response, cap: int) -> ResponseTooLarge:
     request = response.request
     return ResponseTooLarge(
-        f"The answer from {request.url.path} is larger than {cap:,} bytes (settings: max_response_bytes); "
+        f"The answer from {request.url.path} is larger than {cap:,} bytes (settings: max_response_mb, max_output_mb); "
         "not read",
         status=response.status_code,
         request_id=response.headers.get("X-Request-ID"),
@@ -1736,7 +1759,7 @@ def _parse_event(name: str, data: str) -> StreamEvent | None:
         return None
     try:
         payload = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         logger.warning("dropping stream event %r with invalid JSON data", name)
         return None
     return StreamEvent(event=name or "message", data=payload)

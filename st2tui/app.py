@@ -308,7 +308,10 @@ class St2TuiApp(App[None]):
             except KeyringUnavailable:
                 pass  # the sign-in dialog asks instead
         client = St2Client.from_connection(
-            connection, password=password, token_cache=TokenCache.for_home(Path.home())
+            connection,
+            password=password,
+            token_cache=TokenCache.for_home(Path.home()),
+            **self.configured_settings.client_limits(),
         )
         self.main_screen.end_session()
         previous, self.client, self.connection = self.client, client, connection

@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from fault_transport import ScriptedTransport
-from test_api_faults import make_client
+from fault_transport import ScriptedTransport, chunks, sse_response
+from test_api_faults import collect, execution_frame, make_client
 
-from st2tui.api import MalformedResponse, ResponseTooLarge, St2Error
+from st2tui.api import (
+    MalformedResponse,
+    ResponseTooLarge,
+    St2Error,
+    StreamConnected,
+    StreamDisconnected,
+    StreamReconnected,
+)
+from st2tui.models import StreamEvent
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -69,3 +77,43 @@ async def test_a_redirect_to_another_origin_takes_no_credentials_there():
         with pytest.raises(St2Error, match=r"Redirected to http://evil\.example/steal"):
             await client.auth.whoami()
     assert [request.url.host for request in transport.requests] == ["st2.test"]
+
+
+async def _endless_line(sent: list[int]):
+    yield b"\n"
+    yield b"event: st2.execution__update\ndata: "
+    piece = b"x" * (256 * 1024)
+    while sent[0] < 100 * 1024 * 1024:
+        sent[0] += len(piece)
+        yield piece
+
+
+async def test_a_stream_event_that_never_ends_is_cut_at_the_limit_and_the_stream_reconnects():
+    sent = [0]
+    second = chunks("\n", execution_frame("running"), then_hang=True)
+    transport = ScriptedTransport(
+        {("GET", "/stream/v1/stream"): [sse_response(_endless_line(sent)), sse_response(second)]}
+    )
+    async with make_client(transport, token="t", max_event_bytes=2 * 1024 * 1024) as client:
+        items = await collect(client.streams.events(), 5)
+    assert [type(item) for item in items] == [
+        StreamConnected,
+        StreamDisconnected,
+        StreamConnected,
+        StreamReconnected,
+        StreamEvent,
+    ]
+    assert "larger than 2,097,152 bytes" in items[1].reason
+    assert sent[0] < 4 * 1024 * 1024
+
+
+def test_the_limits_are_set_in_config_yaml_settings(tmp_path):
+    from st2tui.config import ConfigError, load_app_config
+
+    path = tmp_path / "config.yaml"
+    path.write_text("settings:\n  max_response_mb: 4\n  max_event_mb: 2\n")
+    limits = load_app_config(path).settings.client_limits()
+    assert limits == {"max_body_bytes": 4 << 20, "max_output_bytes": 256 << 20, "max_event_bytes": 2 << 20}
+    path.write_text("settings:\n  max_output_mb: 0\n")
+    with pytest.raises(ConfigError, match="max_output_mb must be a positive whole number"):
+        load_app_config(path)

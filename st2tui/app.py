@@ -86,6 +86,8 @@ class St2TuiApp(App[None]):
 
     # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
     open_on_start: str | None = None
+    # Said once on start (e.g. a token cache others can write); the launcher sets them.
+    startup_warnings: list[str] = []  # replaced, never changed in place
     # Where a crash report goes; the path of the one written, if the app crashed.
     crash_dir: Path = default_crash_dir()
     crash_report: Path | None = None
@@ -161,6 +163,8 @@ class St2TuiApp(App[None]):
     def on_mount(self) -> None:
         self.theme = self.settings.theme
         self.push_screen(MainScreen())
+        for warning in self.startup_warnings:
+            self.notify(warning, title="Security", severity="warning", timeout=15)
         self.sign_in()
         self.call_after_refresh(self._started)
 

@@ -94,6 +94,8 @@ def run_tui(args: argparse.Namespace) -> int:
     from st2tui.app import St2TuiApp
 
     app = St2TuiApp(client, connection, settings, secrets=secrets)
+    if token_cache is not None:
+        app.startup_warnings = list(token_cache.warnings)
     app.open_on_start = getattr(args, "execution", None)
     try:
         app.run()

@@ -1,6 +1,6 @@
-"""Issue 16: a hostile or broken server cannot blow the client's memory or crash it: a huge answer is not
-read past the limit, JSON nested 100k deep is a malformed answer, and a redirect to another origin takes
-no token there."""
+"""Issue 16: a hostile or broken server cannot blow the client's memory or crash it (a huge answer is not
+read past the limit, JSON nested 100k deep is a malformed answer, an endless stream event is cut), a
+redirect to another origin takes no token there, and no secret reaches the log."""
 
 from __future__ import annotations
 
@@ -117,3 +117,24 @@ def test_the_limits_are_set_in_config_yaml_settings(tmp_path):
     path.write_text("settings:\n  max_output_mb: 0\n")
     with pytest.raises(ConfigError, match="max_output_mb must be a positive whole number"):
         load_app_config(path)
+
+
+async def test_no_password_or_token_in_the_log_even_the_debug_curl_lines(st2_server, caplog):
+    from st2tui.api import St2Client
+
+    with caplog.at_level("DEBUG", logger="st2tui"):
+        async with St2Client(
+            api_url=st2_server.api_url,
+            auth_url=st2_server.auth_url,
+            stream_url=st2_server.stream_url,
+            username=st2_server.username,
+            password=st2_server.password,
+        ) as client:
+            await client.auth.whoami()
+            await client.keys.list()
+            token = client._token
+            await client.executions.list(limit=1)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "curl -X POST" in text and "curl -X GET" in text
+    assert token and token not in text
+    assert st2_server.password not in text

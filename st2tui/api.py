@@ -73,6 +73,7 @@ __all__ = [
     "ReconnectPolicy",
     "RequestLog",
     "RequestTimeout",
+    "ResponseTooLarge",
     "ServerError",
     "St2Client",
     "St2Error",
@@ -91,6 +92,12 @@ logger = logging.getLogger("st2tui.api")
 CredentialsPrompt = Callable[[str], Awaitable["tuple[str, str] | None"]]
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# Answers larger than these are not read (a hostile or broken server must not fill memory): JSON answers,
+# and an execution's stored output or result, which st2 keeps whole.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_OUTPUT_BYTES = 256 * 1024 * 1024
+# A stream event (st2stream sends whole execution documents) larger than this ends the stream; it reconnects.
+MAX_EVENT_BYTES = 16 * 1024 * 1024
 USER_AGENT = "st2tui"
 
 
@@ -465,19 +472,36 @@ async def _next_or_idle(
 
 
 class _IdleWatchedStream(httpx.AsyncByteStream):
+    """The stream's bytes under idle watch, and bounded: an event (bytes up to a blank line) larger than
+    `max_event_bytes`, e.g. a line that never ends, ends the stream with MalformedResponse (the stream then
+    reconnects) instead of growing in the SSE decoder."""
+
     def __init__(
-        self, chunks: AsyncIterator[bytes], idle_timeout: float, on_idle: Callable[[], Awaitable[None]]
+        self,
+        chunks: AsyncIterator[bytes],
+        idle_timeout: float,
+        on_idle: Callable[[], Awaitable[None]],
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self._chunks = chunks
         self._idle_timeout = idle_timeout
         self._on_idle = on_idle
+        self._max_event_bytes = max_event_bytes
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        pending = 0  # bytes since the last blank line (end of an event)
         while True:
             try:
                 chunk = await _next_or_idle(self._chunks, self._idle_timeout, self._on_idle)
             except StopAsyncIteration:
                 return
+            end = max(chunk.rfind(b"\n\n"), chunk.rfind(b"\r\n\r\n"))
+            pending = len(chunk) - end if end >= 0 else pending + len(chunk)
+            if pending > self._max_event_bytes:
+                raise MalformedResponse(
+                    f"Stream event larger than {self._max_event_bytes:,} bytes "
+                    "(settings: max_event_mb); reconnecting"
+                )
             yield chunk
 
 
@@ -555,6 +579,9 @@ class St2Client:
         on_token: Callable[[Token], None] | None = None,
         on_request: Callable[[RequestLog], None] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
+        max_output_bytes: int = MAX_OUTPUT_BYTES,
+        max_event_bytes: int = MAX_EVENT_BYTES,
     ) -> None:
         self._bases = {
             "/api/v1": api_url.rstrip("/"),
@@ -568,6 +595,9 @@ class St2Client:
         self._password = password
         remember_secret(token, api_key, password)
         self._basic_auth = _basic_auth_header(*basic_auth) if basic_auth else None
+        self.max_body_bytes = max_body_bytes
+        self.max_output_bytes = max_output_bytes
+        self.max_event_bytes = max_event_bytes
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         self.stream_options = stream_options or StreamOptions()
         self._on_token = on_token
@@ -824,7 +854,11 @@ class St2Client:
                     self._http.send(request, stream=True), timeout=self._timeout.read or None
                 )
             else:
-                response = await self._http.send(request)
+                response = await self._http.send(request, stream=True)
+                try:
+                    await _read_capped(response, self._body_cap(request))
+                finally:
+                    await response.aclose()
         except (httpx.TimeoutException, asyncio.TimeoutError) as exc:
             self._log(request, None, started, error="timeout")
             raise RequestTimeout(
@@ -843,6 +877,12 @@ class St2Client:
         if response.status_code < 500:
             self._last_contact_at = time.time()
         return response
+
+    def _body_cap(self, request: httpx.Request) -> int:
+        path = request.url.path
+        if path.endswith(("/output", "/result")):
+            return self.max_output_bytes
+        return self.max_body_bytes
 
     def _log(
         self,
@@ -978,7 +1018,9 @@ class St2Client:
             watched = httpx.Response(
                 response.status_code,
                 headers={"content-type": response.headers.get("content-type", "")},
-                stream=_IdleWatchedStream(response.aiter_bytes(), idle_timeout, on_idle),
+                stream=_IdleWatchedStream(
+                    response.aiter_bytes(), idle_timeout, on_idle, self.max_event_bytes
+                ),
                 request=request,
             )
             source = EventSource(watched).aiter_sse()
@@ -993,7 +1035,7 @@ class St2Client:
 def _fault_of(response: httpx.Response) -> tuple[str, str | None]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         text = response.text.strip()
         return (text[:500] if text else ""), None
     if isinstance(body, dict):
@@ -1019,6 +1061,41 @@ def _decode_json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         raise _malformed(response, f"invalid JSON ({exc})") from exc
+    except RecursionError as exc:
+        # json.loads recurses per level: 100k nested lists would otherwise escape as a raw RecursionError.
+        raise _malformed(response, "JSON nested too deeply") from exc
+
+
+class ResponseTooLarge(MalformedResponse):
+    """The answer was larger than the configured limit; it was not read further."""
+
+
+async def _read_capped(response: httpx.Response, cap: int) -> None:
+    """Read the body (decoded, so a compressed bomb counts at its real size) up to `cap` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > cap:
+        raise _too_large(response, cap)
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise _too_large(response, cap)
+        parts.append(chunk)
+    # What httpx's own aread() leaves: the body for .json()/.text.
+    response._content = b"".join(parts)
+
+
+def _too_large(response: httpx.Response, cap: int) -> ResponseTooLarge:
+    request = response.request
+    return ResponseTooLarge(
+        f"The answer from {request.url.path} is larger than {cap:,} bytes (settings: max_response_mb, max_output_mb); "
+        "not read",
+        status=response.status_code,
+        request_id=response.headers.get("X-Request-ID"),
+        method=request.method,
+        url=mask_url(request.url),
+    )
 
 
 def _build(model: Callable[[Any], ModelT], doc: Any, response: httpx.Response) -> ModelT:
@@ -1682,7 +1759,7 @@ def _parse_event(name: str, data: str) -> StreamEvent | None:
         return None
     try:
         payload = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         logger.warning("dropping stream event %r with invalid JSON data", name)
         return None
     return StreamEvent(event=name or "message", data=payload)

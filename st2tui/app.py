@@ -8,11 +8,13 @@ import logging
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rich.segment import Segment
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
@@ -31,15 +33,33 @@ from st2tui.messages import (
 from st2tui.models import WhoAmI
 from st2tui.screens.main import MainScreen
 from st2tui.screens.sign_in import SignInDetails, SignInScreen
+from st2tui.text import UNSAFE_RE, visible
 from st2tui.widgets.inquiries import InquiriesPane
 from st2tui.widgets.keys import KeysPane
 
 if TYPE_CHECKING:
+    from textual.color import Color
+
     from st2tui.screens.key_form import KeyFormOutcome
 
 RETRY_SECONDS = 5.0
 
 logger = logging.getLogger("st2tui.app")
+
+
+class ControlFilter(LineFilter):
+    """The last guard before the terminal: a control character that reached a drawn line anyway (a widget
+    that forgot st2tui.text.visible) is dropped; it takes no cell, so the layout stays as drawn."""
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        if not any(not segment.control and UNSAFE_RE.search(segment.text) for segment in segments):
+            return segments
+        return [
+            segment
+            if segment.control or not UNSAFE_RE.search(segment.text)
+            else Segment(UNSAFE_RE.sub("", segment.text), segment.style)
+            for segment in segments
+        ]
 
 
 class St2TuiApp(App[None]):
@@ -66,6 +86,8 @@ class St2TuiApp(App[None]):
 
     # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
     open_on_start: str | None = None
+    # Said once on start (e.g. a token cache others can write); the launcher sets them.
+    startup_warnings: list[str] = []  # replaced, never changed in place
     # Where a crash report goes; the path of the one written, if the app crashed.
     crash_dir: Path = default_crash_dir()
     crash_report: Path | None = None
@@ -79,6 +101,7 @@ class St2TuiApp(App[None]):
         secrets: SecretStore | None = None,
     ) -> None:
         super().__init__()
+        self._filters.append(ControlFilter())
         self.client = client
         self.connection = connection
         # `settings` as configured; `self.settings` may also be read-only because of the user's role.
@@ -88,6 +111,12 @@ class St2TuiApp(App[None]):
         self.secrets = secrets
         if settings.keybindings:
             self.set_keymap(settings.keybindings)
+
+    def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs: Any) -> None:
+        # Notifications carry server text (faultstrings, names): never markup (widgets pass markup=True by
+        # default), every control character shown.
+        del markup
+        super().notify(visible(message), title=visible(title), markup=False, **kwargs)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a dialog or form, `q` is a letter or a no-op, never "quit and lose what was typed".
@@ -134,6 +163,8 @@ class St2TuiApp(App[None]):
     def on_mount(self) -> None:
         self.theme = self.settings.theme
         self.push_screen(MainScreen())
+        for warning in self.startup_warnings:
+            self.notify(warning, title="Security", severity="warning", timeout=15)
         self.sign_in()
         self.call_after_refresh(self._started)
 
@@ -281,7 +312,10 @@ class St2TuiApp(App[None]):
             except KeyringUnavailable:
                 pass  # the sign-in dialog asks instead
         client = St2Client.from_connection(
-            connection, password=password, token_cache=TokenCache.for_home(Path.home())
+            connection,
+            password=password,
+            token_cache=TokenCache.for_home(Path.home()),
+            **self.configured_settings.client_limits(),
         )
         self.main_screen.end_session()
         previous, self.client, self.connection = self.client, client, connection

@@ -174,6 +174,19 @@ class Settings:
     keybindings: dict[str, str] = field(default_factory=dict)
     readonly: bool = False
     timezone: str = "local"
+    # What st2tui reads of an answer at most (MB): a hostile or broken server must not fill memory.
+    max_response_mb: int = 16
+    max_output_mb: int = 256
+    max_event_mb: int = 16
+
+    def client_limits(self) -> dict[str, int]:
+        """The St2Client arguments for these limits."""
+        mb = 1024 * 1024
+        return {
+            "max_body_bytes": self.max_response_mb * mb,
+            "max_output_bytes": self.max_output_mb * mb,
+            "max_event_bytes": self.max_event_mb * mb,
+        }
 
 
 @dataclass(frozen=True)
@@ -217,7 +230,16 @@ _PROFILE_KEYS = {
     "cacert",
     "insecure",
 }
-_SETTINGS_KEYS = {"theme", "refresh_interval", "default_pane", "keybindings", "readonly", "timezone"}
+_LIMIT_KEYS = ("max_response_mb", "max_output_mb", "max_event_mb")
+_SETTINGS_KEYS = {
+    "theme",
+    "refresh_interval",
+    "default_pane",
+    "keybindings",
+    "readonly",
+    "timezone",
+    *_LIMIT_KEYS,
+}
 _TOP_KEYS = {"current_profile", "profiles", "settings"}
 
 
@@ -286,7 +308,14 @@ def _parse_settings(path: Path, doc: Any) -> Settings:
         raise ConfigError(
             f"{where}: keybindings must map binding ids to key strings, e.g. 'executions.cancel: c'"
         )
+    limits = {}
+    for name in _LIMIT_KEYS:
+        value = _typed(where, doc.get(name), int, name)
+        if value is not None and value <= 0:
+            raise ConfigError(f"{where}: {name} must be a positive whole number of MB, got {value!r}")
+        limits[name] = value if value is not None else getattr(defaults, name)
     return Settings(
+        **limits,
         theme=_typed(where, doc.get("theme"), str, "theme") or defaults.theme,
         refresh_interval=refresh if refresh is not None else defaults.refresh_interval,
         default_pane=_typed(where, doc.get("default_pane"), str, "default_pane") or defaults.default_pane,
@@ -353,6 +382,7 @@ def save_app_config(config: AppConfig) -> None:
         "keybindings": dict(settings.keybindings),
         "readonly": settings.readonly,
         "timezone": settings.timezone,
+        **{name: getattr(settings, name) for name in _LIMIT_KEYS},
     }
     import yaml
 

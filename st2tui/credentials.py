@@ -146,6 +146,8 @@ class TokenCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        # Said once per file (the app shows them too): a cache others can write may hold their token.
+        self.warnings: list[str] = []
 
     @classmethod
     def for_home(cls, home: Path) -> TokenCache:
@@ -168,8 +170,15 @@ class TokenCache:
         except OSError as exc:
             logger.warning("Cannot read cached token %s: %s", path, exc)
             return None
-        if mode & 0o002:
-            logger.warning("Cached token file %s is writable by everyone; restrict its permissions", path)
+        if mode & 0o022:
+            who = "everyone" if mode & 0o002 else "its group"
+            warning = (
+                f"The cached token {path} is writable by {who}: someone else could have put their token "
+                f"there. Using it; restrict it with chmod 600 {path}"
+            )
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+                logger.warning("%s", warning)
         try:
             data = json.loads(text)
             token, expire_timestamp = data["token"], int(data["expire_timestamp"])
@@ -192,16 +201,16 @@ class TokenCache:
         path = self.path_for(token.user)
         try:
             if not self.directory.is_dir():
-                self.directory.mkdir(mode=0o2770, parents=True)
-                # mkdir ignores the setgid bit (and applies the umask), like st2client we set it explicitly.
-                os.chmod(self.directory, 0o2770)
+                # Ours alone (st2client makes it 2770 for a group; a token is a password for a day).
+                self.directory.mkdir(mode=0o700, parents=True)
+                os.chmod(self.directory, 0o700)
             data = json.dumps({"token": token.token, "expire_timestamp": token.expire_timestamp})
             # Created with its final mode so other users never get a window to read it. Unlike st2client
             # we truncate, so a longer corrupt file cannot leave trailing garbage.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(data)
-            os.chmod(path, 0o660)
+            os.chmod(path, 0o600)
         except OSError as exc:
             logger.warning("Cannot cache token in %s: %s", path, exc)
             return None

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from st2tui.models import KeyValuePair, ParameterSpec
+from st2tui.text import visible
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError
@@ -75,8 +76,6 @@ _INTEGER_RE = re.compile(r"[+-]?\d+")
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_DEPTH = 90
 _TOO_LARGE = f"Too large: StackStorm stores whole numbers from {INT64_MIN} to {INT64_MAX}."
-# Control characters (C0 but tab and line breaks, DEL, C1) a terminal would act on if shown as they are.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SURROGATE_RE = re.compile(r"[\ud800-\udfff]")
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _TRUE_WORDS = frozenset({"true", "yes", "on", "1"})
@@ -177,18 +176,9 @@ def check_sendable(value: Any, path: tuple[Any, ...] = ()) -> None:
 
 
 def printable(text: str) -> str:
-    """Text safe to draw: control characters (escape sequences, bells, NUL) shown as symbols (␛, ␇, ␀)
-    instead of reaching the terminal, which would act on them. Line breaks and tabs stay."""
-    if text.isprintable() or not _CONTROL_RE.search(text):
-        return text
-    return _CONTROL_RE.sub(_control_picture, text)
-
-
-def _control_picture(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    if code < 0x20:
-        return chr(0x2400 + code)
-    return "␡" if code == 0x7F else f"\\x{code:02x}"
+    """Text safe to draw: the one cleaner, st2tui.text.visible (control characters shown as ␛, ␇,
+    <U+202E>...; line breaks and tabs stay)."""
+    return visible(text)
 
 
 # -- parsing ---------------------------------------------------------------------------------------------

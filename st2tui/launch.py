@@ -88,11 +88,13 @@ def run_tui(args: argparse.Namespace) -> int:
     except KeyringUnavailable:
         pass  # the sign-in screen asks instead
     client = St2Client.from_connection(
-        connection, password=password, api_key=api_key, token_cache=token_cache
+        connection, password=password, api_key=api_key, token_cache=token_cache, **settings.client_limits()
     )
     from st2tui.app import St2TuiApp
 
     app = St2TuiApp(client, connection, settings, secrets=secrets)
+    if token_cache is not None:
+        app.startup_warnings = list(token_cache.warnings)
     app.open_on_start = getattr(args, "execution", None)
     try:
         app.run()

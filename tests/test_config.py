@@ -430,8 +430,8 @@ def test_token_cache_writes_the_cli_format_and_permissions(home):
 
     assert path == home / ".st2" / "token-st2admin"
     assert path.read_text() == json.dumps({"token": token.token, "expire_timestamp": token.expire_timestamp})
-    assert stat.S_IMODE(path.stat().st_mode) == 0o660
-    assert stat.S_IMODE((home / ".st2").stat().st_mode) == 0o2770
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE((home / ".st2").stat().st_mode) == 0o700
     cached = cache.load("st2admin")
     assert cached.token == token.token
     assert cached.expire_timestamp == token.expire_timestamp
@@ -582,7 +582,7 @@ async def test_token_cached_by_st2_login_is_used_by_st2tui(st2_cli, st2_server, 
     assert connection.username == st2_server.username  # `st2 login` wrote [credentials] username
     assert connection.password is None  # ...and no password without --write-password
     token_file = home / ".st2" / f"token-{st2_server.username}"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o660
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
     assert set(json.loads(token_file.read_text())) == {"token", "expire_timestamp"}
     requests = []
 
@@ -632,3 +632,19 @@ async def test_config_written_by_st2_login_with_password_signs_st2tui_in(st2_cli
     assert connection.password == st2_server.password
     assert whoami.username == st2_server.username
     assert TokenCache.for_home(home).load(st2_server.username).token == client.token
+
+
+def test_a_group_writable_token_cache_is_warned_about_once_and_still_used(home, caplog):
+    cache = TokenCache.for_home(home)
+    path = cache.save(_token())
+    path.chmod(0o620)
+
+    with caplog.at_level("WARNING", logger="st2tui"):
+        assert cache.load("st2admin") is not None
+        assert cache.load("st2admin") is not None
+
+    assert cache.warnings == [
+        f"The cached token {path} is writable by its group: someone else could have put their token there. "
+        f"Using it; restrict it with chmod 600 {path}"
+    ]
+    assert [record.getMessage() for record in caplog.records] == cache.warnings

@@ -16,6 +16,7 @@ from st2tui.messages import ApiFailed, KeyDeleted, KeyEditRequested, KeyRevealed
 from st2tui.models import KeyValuePair
 from st2tui.redact import remember_secret
 from st2tui.screens.confirm import ConfirmDialog
+from st2tui.text import visible
 from st2tui.widgets.filter_bar import FilterBar
 from st2tui.widgets.pane import Pane, PaneCommand
 from st2tui.widgets.table import Column, RecordTable, TableRow
@@ -161,7 +162,9 @@ class KeysPane(Pane):
             value = Text(SECRET_MASK, style="dim")
         else:
             shown = self.revealed.get(row_id, key.value)
-            value = Text(shown.replace("\n", "⏎"), style="bold yellow" if row_id in self.revealed else "")
+            value = Text(
+                visible(shown).replace("\n", "⏎"), style="bold yellow" if row_id in self.revealed else ""
+            )
         return TableRow(
             row_id,
             [

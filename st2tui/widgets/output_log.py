@@ -37,6 +37,7 @@ from textual.widgets import Input, Static
 
 from st2tui.formatting import count
 from st2tui.forms import printable
+from st2tui.text import without_colours
 from st2tui.widgets.safe_input import SafeInput
 
 MAX_LINES = 10_000
@@ -63,21 +64,18 @@ SOURCE_COLOURS = (
     "deep_sky_blue1",
     "yellow3",
 )
-# Terminal escape sequences (colours, cursor moves, titles) and other control characters: stripped, since
-# the view colours lines by stream and a stray escape would garble the screen.
-_CONTROL_RE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b.|[\x00-\x08\x0b-\x1f\x7f]"
-)
 
 
 def clean_line(raw: str) -> str:
-    """A line as a terminal would leave it: the text after the last carriage return, without escapes."""
+    """A line as a terminal would leave it: the text after the last carriage return, colours dropped, other
+    control characters shown (st2tui.text)."""
     raw = raw.rstrip("\r\n")
     if "\r" in raw:
         raw = next((part for part in reversed(raw.split("\r")) if part), "")
     if "\t" in raw:
         raw = raw.expandtabs(8)
-    return _CONTROL_RE.sub("", raw) if not raw.isprintable() or "\x1b" in raw else raw
+    # Colours go (lines are coloured by stream); every other control is shown, never sent to the terminal.
+    return raw if raw.isprintable() else without_colours(raw)
 
 
 def source_colour(key: str) -> str:

@@ -19,6 +19,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from st2tui.models import Execution
+from st2tui.text import visible
 
 DocumentFormat = Literal["yaml", "json"]
 SHELL_RUNNERS = frozenset({"local-shell-cmd", "local-shell-script"})
@@ -52,7 +53,11 @@ def dump_document(value: Any, fmt: DocumentFormat) -> str:
 
 def highlighted(value: Any, fmt: DocumentFormat) -> Syntax:
     return Syntax(
-        dump_document(value, fmt), fmt, theme=SYNTAX_THEME, background_color="default", word_wrap=True
+        visible(dump_document(value, fmt)),
+        fmt,
+        theme=SYNTAX_THEME,
+        background_color="default",
+        word_wrap=True,
     )
 
 
@@ -76,7 +81,7 @@ def _lines_note(text: str) -> str:
 def _stream(name: str, text: Any, style: str = "") -> list[RenderableType]:
     if not isinstance(text, str) or not text:
         return [_section(f"{name}: empty", "dim")]
-    return [_section(f"{name} ({_lines_note(text)})"), Text(text.rstrip("\n"), style=style)]
+    return [_section(f"{name} ({_lines_note(text)})"), Text(visible(text.rstrip("\n")), style=style)]
 
 
 def _outcome(code: Any, label: str, succeeded: bool | None) -> Text:
@@ -94,7 +99,7 @@ def shell_result(result: dict[str, Any]) -> list[RenderableType]:
         _outcome(result.get("return_code"), "return code", result.get("succeeded"))
     ]
     if result.get("error"):
-        parts.append(Text(f"error: {result['error']}", style="bold red"))
+        parts.append(Text(visible(f"error: {result['error']}"), style="bold red"))
     parts += _stream("stdout", result.get("stdout"))
     parts += _stream("stderr", result.get("stderr"), "red")
     return parts
@@ -120,8 +125,8 @@ def workflow_result(result: dict[str, Any], fmt: DocumentFormat) -> list[Rendera
                 where = error.get("task_id")
                 line = Text("✘ ", style="bold red")
                 if where:
-                    line.append(f"{where}: ", style="bold")
-                line.append(str(error.get("message", "")), style="red")
+                    line.append(visible(f"{where}: "), style="bold")
+                line.append(visible(str(error.get("message", ""))), style="red")
                 parts.append(line)
                 extra = {
                     key: value for key, value in error.items() if key not in ("message", "task_id", "type")
@@ -129,7 +134,7 @@ def workflow_result(result: dict[str, Any], fmt: DocumentFormat) -> list[Rendera
                 if extra:
                     parts.append(highlighted(extra, fmt))
             else:
-                parts.append(Text(f"✘ {error}", style="red"))
+                parts.append(Text(visible(f"✘ {error}"), style="red"))
     parts.append(_section("output"))
     parts.append(highlighted(result.get("output"), fmt))
     others = {key: value for key, value in result.items() if key not in ("output", "errors")}

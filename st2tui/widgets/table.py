@@ -23,6 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from st2tui.text import UNSAFE_RE, visible
+
 # How close to the last row (in rows) the cursor or the scroll position must come to ask for more.
 NEAR_END_ROWS = 5
 MARK = "●"
@@ -53,6 +55,16 @@ class _Placed:
     column: Column
     x: int
     width: int
+
+
+def _cell_text(cell: Text | str) -> Text:
+    """A cell on one line: names and values come from the server, so every control character is shown
+    (st2tui.text) and a line break or tab, which would break the row, too."""
+    plain = cell.plain if isinstance(cell, Text) else str(cell)
+    if UNSAFE_RE.search(plain) is None and "\n" not in plain and "\t" not in plain:
+        return cell.copy() if isinstance(cell, Text) else Text(plain)
+    shown = visible(plain).replace("\n", "⏎").replace("\t", "␉")
+    return Text(shown, style=cell.style) if isinstance(cell, Text) else Text(shown)
 
 
 class RecordTable(ScrollView, can_focus=True, inherit_bindings=False):
@@ -373,7 +385,7 @@ class RecordTable(ScrollView, can_focus=True, inherit_bindings=False):
         line.append_text(gutter)
         for placed in self._layout:
             cell = cells[placed.index] if placed.index < len(cells) else ""
-            text = cell.copy() if isinstance(cell, Text) else Text(str(cell))
+            text = _cell_text(cell)
             text.no_wrap = True
             text.truncate(placed.width, overflow="ellipsis")
             padding = " " * (placed.width - text.cell_len)

@@ -195,6 +195,7 @@ class St2TuiApp(App[None]):
                         username=self.client.username or "",
                         error=error,
                         keyring_note=self._keyring_note(),
+                        quits=True,
                     )
                 )
                 if details is None:

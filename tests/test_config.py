@@ -582,7 +582,8 @@ async def test_token_cached_by_st2_login_is_used_by_st2tui(st2_cli, st2_server, 
     assert connection.username == st2_server.username  # `st2 login` wrote [credentials] username
     assert connection.password is None  # ...and no password without --write-password
     token_file = home / ".st2" / f"token-{st2_server.username}"
-    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    # What st2client writes (st2tui writes its own caches 0600 and warns about this group-writable one).
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o660
     assert set(json.loads(token_file.read_text())) == {"token", "expire_timestamp"}
     requests = []
 

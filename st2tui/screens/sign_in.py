@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from st2tui.forms import InvalidValue, check_text, printable
 from st2tui.widgets.safe_input import SafeInput
@@ -52,16 +52,39 @@ class SignInDetails:
 
 
 class SignInScreen(ModalScreen[SignInDetails | None]):
-    """Asks for a username and password; returns them, or None when the user gives up."""
+    """Asks for a username and password; returns them, or None when the user gives up.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="sign-in-cancel")]
+    With `quits=True` (no session yet: giving up ends st2tui) escape asks once more before it answers None,
+    so a stray escape does not close the app."""
 
-    def __init__(self, server: str, *, username: str = "", error: str = "", keyring_note: str = "") -> None:
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="sign-in-cancel"),
+        Binding("escape", "give_up", "Quit st2tui", id="sign-in-give-up"),
+        Binding("tab", "app.focus_next", "Next field", id="sign-in-next-field"),
+        # Ahead of the fields' own enter, so the footer says what it does: the next field, then sign in.
+        Binding("enter", "enter", "Sign in", id="sign-in-submit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        username: str = "",
+        error: str = "",
+        keyring_note: str = "",
+        quits: bool = False,
+    ) -> None:
         super().__init__()
         self.server = server
         self.username = username
         self.error = error
         self.keyring_note = keyring_note
+        self.quits = quits
+        self._escape_pressed = False
+        # Focus is given while the dialog is composed, before its first frame: a key typed as soon as it
+        # shows goes to the field the cursor is drawn in (a tab typed too early used to land on nothing and
+        # then move to the username field, so the password was typed there, in clear).
+        self.AUTO_FOCUS = "#sign-in-password" if username else "#sign-in-username"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="sign-in-dialog", classes="dialog"):
@@ -79,15 +102,29 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
             yield Static(printable(self.error), id="sign-in-error", classes="dialog-error", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Sign in", variant="primary", id="sign-in-submit")
-                yield Button("Cancel", id="sign-in-cancel")
+                yield Button("Quit st2tui" if self.quits else "Cancel", id="sign-in-cancel")
+        # The dialog's own keys, not those of the screen below.
+        yield Footer()
 
     def on_mount(self) -> None:
-        target = "#sign-in-password" if self.username else "#sign-in-username"
-        self.query_one(target, Input).focus()
+        if self.focused is None:
+            self.set_focus(self.query_one(self.AUTO_FOCUS, Input))
 
-    @on(Input.Submitted)
+    def action_enter(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button):
+            focused.press()
+        elif (
+            focused is self.query_one("#sign-in-username")
+            and not self.query_one("#sign-in-password", Input).value
+        ):
+            # Enter in the username field moves on to the password, as tab does (it used to submit).
+            self.set_focus(self.query_one("#sign-in-password", Input))
+        else:
+            self.action_submit()
+
     @on(Button.Pressed, "#sign-in-submit")
-    def submit(self) -> None:
+    def action_submit(self) -> None:
         username = self.query_one("#sign-in-username", Input).value.strip()
         password = self.query_one("#sign-in-password", Input).value
         problem = check_credentials(username, password)
@@ -98,5 +135,26 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
         self.dismiss(SignInDetails(username, password, remember))
 
     @on(Button.Pressed, "#sign-in-cancel")
+    def quit_pressed(self) -> None:
+        self.dismiss(None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # One escape binding is live: "Cancel" over a session, "Quit st2tui" when there is none yet.
+        if action == "cancel":
+            return not self.quits
+        if action == "give_up":
+            return self.quits
+        return True
+
     def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_give_up(self) -> None:
+        if not self._escape_pressed:
+            # Nothing is signed in yet, so giving up ends st2tui: one escape is too easy to press by mistake.
+            self._escape_pressed = True
+            self.query_one("#sign-in-error", Static).update(
+                "Not signed in: escape again quits st2tui (or fill in the fields and press enter)."
+            )
+            return
         self.dismiss(None)

@@ -180,6 +180,34 @@ class RequestTimeout(NetworkError):
     """No answer within the configured timeout."""
 
 
+def transport_reason(exc: BaseException, url: httpx.URL) -> str:
+    """Why a request got no answer, in words an operator can act on (not `[SSL: WRONG_VERSION_NUMBER]`)."""
+    where = f"{url.scheme}://{url.netloc.decode()}"
+    text = str(exc) or type(exc).__name__
+    if url.scheme == "https" and any(
+        marker in text
+        for marker in ("WRONG_VERSION_NUMBER", "record layer failure", "packet length too long")
+    ):
+        plain = url.copy_with(scheme="http")
+        return (
+            f"{where} answered in plain HTTP, not HTTPS: use "
+            f"{plain.scheme}://{plain.netloc.decode()} (or put TLS in front of it)"
+        )
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        detail = (
+            text.split("certificate verify failed:", 1)[-1].strip(" )]'\"")
+            if "verify failed:" in text
+            else ""
+        )
+        return (
+            f"The certificate of {where} is not trusted{f' ({detail})' if detail else ''}: "
+            "give its CA bundle with --cacert (or [general] cacert), or --insecure to skip the check"
+        )
+    if isinstance(exc, httpx.ConnectError) and ("Connection refused" in text or "Errno 111" in text):
+        return f"Cannot reach {where}: connection refused (is StackStorm running, is the port right?)"
+    return f"Cannot reach {where}: {text}"
+
+
 _STATUS_ERRORS: dict[int, type[St2Error]] = {
     400: BadRequest,
     401: Unauthorized,
@@ -869,7 +897,7 @@ class St2Client:
         except httpx.TransportError as exc:
             self._log(request, None, started, error=type(exc).__name__)
             raise ConnectionFailed(
-                f"Cannot reach {request.url.scheme}://{request.url.netloc.decode()}: {exc or type(exc).__name__}",
+                transport_reason(exc, request.url),
                 method=request.method,
                 url=mask_url(request.url),
             ) from exc

@@ -332,6 +332,8 @@ class St2TuiApp(App[None]):
         """Show the execution on a screen of its own; from another execution's screen, escape goes back there."""
         from st2tui.screens.execution import ExecutionScreen
 
+        if not self.screen_stack:
+            return  # st2tui is closing: a form's last answer came in after its screens were gone
         current = self.screen
         if isinstance(current, ExecutionScreen) and event.execution_id in (
             current.execution_id,

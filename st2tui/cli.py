@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     conn.add_argument("--auth-url", metavar="URL", help="auth API URL, e.g. https://st2:9100")
     conn.add_argument("--api-url", metavar="URL", help="API URL, e.g. https://st2:9101")
     conn.add_argument("--stream-url", metavar="URL", help="stream API URL, e.g. https://st2:9102")
+    conn.add_argument(
+        "--username",
+        "-u",
+        metavar="NAME",
+        help="sign in as NAME (asks for the password; also $ST2TUI_USERNAME)",
+    )
     conn.add_argument("--api-key", metavar="KEY", help="StackStorm API key")
     conn.add_argument("--token", "-t", metavar="TOKEN", help="StackStorm auth token")
     conn.add_argument("--cacert", metavar="PATH", help="CA bundle to verify the server's certificate")

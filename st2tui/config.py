@@ -608,7 +608,14 @@ def resolve(args: Any = None, *, env: Mapping[str, str] | None = None, home: Pat
         from_file("credentials", "api_key"),
         from_env("ST2_API_KEY"),
     )
-    username = chain.pick("username", from_profile("username"), from_file("credentials", "username"))
+    # st2 itself reads no username variable (`st2 login` writes [credentials] username): ours says st2tui.
+    username = chain.pick(
+        "username",
+        ("--username", _arg(args, "username")),
+        from_profile("username"),
+        from_file("credentials", "username"),
+        ("$ST2TUI_USERNAME", env.get("ST2TUI_USERNAME")),
+    )
     password = chain.pick("password", from_file("credentials", "password"))
     basic_auth_raw = chain.pick(
         "basic_auth", ("--basic-auth", _arg(args, "basic_auth")), from_file("credentials", "basic_auth")

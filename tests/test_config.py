@@ -649,3 +649,19 @@ def test_a_group_writable_token_cache_is_warned_about_once_and_still_used(home, 
         f"Using it; restrict it with chmod 600 {path}"
     ]
     assert [record.getMessage() for record in caplog.records] == cache.warnings
+
+
+def test_username_from_the_flag_then_the_st2_config_then_st2tui_username(env, home):
+    from st2tui.cli import build_parser
+
+    def username(argv: list[str], **variables: str) -> tuple[str | None, str | None]:
+        resolved = resolve(build_parser().parse_args(argv), env={**env, **variables}, home=home)
+        return resolved.connection.username, resolved.connection.sources.get("username")
+
+    assert username([], ST2TUI_USERNAME="carol") == ("carol", "$ST2TUI_USERNAME")
+    write_st2_config(home, "[credentials]\nusername = bob\n")
+    assert username([], ST2TUI_USERNAME="carol") == ("bob", "~/.st2/config [credentials] username")
+    assert username(["--username", "alice"], ST2TUI_USERNAME="carol") == ("alice", "--username")
+    assert username(["-u", "alice"])[0] == "alice"
+    # A username alone is no credential: the sign-in dialog asks for the password.
+    assert resolve(build_parser().parse_args(["-u", "alice"]), env=env, home=home).connection.needs_sign_in

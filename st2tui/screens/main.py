@@ -78,7 +78,7 @@ class MainScreen(Screen):
             "Back",
             show=False,
             id="back",
-            tooltip="Close the details, or back to the previous pane",
+            tooltip="Close the details",
         ),
         Binding(
             "ctrl+r",
@@ -127,7 +127,6 @@ class MainScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._poll_timer: Timer | None = None
-        self._history: list[str] = []
         self.signed_in = False
 
     def compose(self) -> ComposeResult:
@@ -230,8 +229,6 @@ class MainScreen(Screen):
     # -- panes ---------------------------------------------------------------------------------------------
 
     def action_show_pane(self, name: str) -> None:
-        if name != self.current_name:
-            self._history.append(self.current_name)
         self.tabs.active = name
         self._activate(name)
 
@@ -249,14 +246,9 @@ class MainScreen(Screen):
             self._activate(name)
 
     def action_back(self) -> None:
-        if self.current_pane.back():
-            return
-        while self._history:
-            name = self._history.pop()
-            if name != self.current_name:
-                self.tabs.active = name
-                self._activate(name)
-                return
+        # Only what is open closes: escape never changes the pane, or the next `/` filter would go to a pane
+        # the operator is not looking at.
+        self.current_pane.back()
 
     def action_reload(self) -> None:
         self.current_pane.reload()
@@ -372,6 +364,9 @@ class MainScreen(Screen):
         self.header.last_contact = self.app.client.last_contact
         # What the panes show stays, dimmed, until the server answers again.
         self.set_class(event.state in STALE_STATES and self.signed_in, "-stale")
+        if event.state == "offline" and not self.signed_in and event.detail:
+            for name, _ in PANES:
+                self.pane(name).show_unreachable(event.detail)
         if (
             event.state in ("reconnecting", "polling", "offline")
             and self.signed_in

@@ -27,6 +27,7 @@ from st2tui.messages import (
 )
 from st2tui.models import Action, Execution, ParameterSpec
 from st2tui.widgets.filter_bar import FilterBar
+from st2tui.widgets.navigable_tree import NavigableTree, tree_bindings
 from st2tui.widgets.pane import Pane, PaneCommand
 from st2tui.widgets.table import Column, RecordTable, TableRow
 
@@ -41,8 +42,11 @@ RECENT_COLUMNS = (
 )
 
 
-class ActionsTree(Tree[str]):
+class ActionsTree(NavigableTree):
     """Packs with their actions; a leaf's data is the action ref."""
+
+    BINDING_GROUP_TITLE = "Actions"
+    BINDINGS = tree_bindings("actions")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("Packs", id=id)

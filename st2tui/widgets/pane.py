@@ -81,6 +81,12 @@ class Pane(Vertical):
         detail = error.faultstring if isinstance(error, St2Error) else str(error)
         table.empty_text = f"{event.what} failed: {detail}  ({self._reload_key()} tries again)"
 
+    def show_unreachable(self, detail: str) -> None:
+        """Not signed in because the server does not answer: an empty list says so (not "Loading…")."""
+        table = getattr(self, "table", None)
+        if table is not None and not table.rows:
+            table.empty_text = f"Not connected: {detail}. st2tui tries again by itself."
+
     def _reload_key(self) -> str:
         for active in self.screen.active_bindings.values():
             if active.binding.id == "refresh":

@@ -11,13 +11,14 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Static, Tree
+from textual.widgets import Static
 from textual.widgets.tree import TreeNode
 
 from st2tui import formatting
 from st2tui.formatting import SECRET_MASK, duration, status_symbol
 from st2tui.models import Execution
 from st2tui.widgets.execution_info import SERVER_MASK, format_value
+from st2tui.widgets.navigable_tree import NavigableTree, tree_bindings
 
 # Children without a start time yet (requested, scheduled) sort after those that started.
 _NOT_STARTED = datetime.max.replace(tzinfo=timezone.utc)
@@ -45,7 +46,7 @@ def _order(execution: Execution) -> tuple[datetime, str]:
     return (execution.start_timestamp or _NOT_STARTED, execution.id)
 
 
-class WorkflowTree(Tree[str]):
+class WorkflowTree(NavigableTree):
     """Node data is the execution id; the root is the workflow the screen shows."""
 
     BINDING_GROUP_TITLE = "Workflow"
@@ -61,17 +62,7 @@ class WorkflowTree(Tree[str]):
             id="workflow.rerun-task",
             tooltip="Re-run the workflow from the selected task (after a confirmation)",
         ),
-        Binding("right,l", "expand", "Expand", show=False, id="workflow.expand", tooltip="Show the children"),
-        Binding(
-            "left,h",
-            "collapse",
-            "Collapse",
-            show=False,
-            id="workflow.collapse",
-            tooltip="Hide the children, or go to the parent",
-        ),
-        Binding("k", "cursor_up", "Up", show=False, id="workflow.up", tooltip="Previous row"),
-        Binding("j", "cursor_down", "Down", show=False, id="workflow.down", tooltip="Next row"),
+        *tree_bindings("workflow"),
     ]
 
     class ChildOpened(Message):
@@ -260,23 +251,6 @@ class WorkflowTree(Tree[str]):
         if action == "rerun_task" and self.app.settings.readonly:
             return False
         return True
-
-    def action_expand(self) -> None:
-        node = self.cursor_node
-        if node is not None and node.children:
-            if node.is_expanded:
-                self.action_cursor_down()
-            else:
-                node.expand()
-
-    def action_collapse(self) -> None:
-        node = self.cursor_node
-        if node is None:
-            return
-        if node.is_expanded and node.children:
-            node.collapse()
-        elif node.parent is not None:
-            self.move_cursor(node.parent)
 
 
 PREVIEW_LINES = 12

@@ -45,11 +45,13 @@ async def test_number_keys_switch_panes_and_focus_follows(st2_server, make_app):
             await pilot.press(key)
             assert _active(app) == name
             assert _focused_in(app, pane_type)
-        # escape goes back through the panes visited
+        # escape with nothing open stays on the pane (and its focus): the next filter goes where one looks
         await pilot.press("escape")
-        assert _active(app) == "rules"
-        await pilot.press("escape")
-        assert _active(app) == "actions"
+        await pilot.pause()
+        assert _active(app) == "keys" and _focused_in(app, KeysPane)
+        await pilot.press("slash")
+        await pilot.pause()
+        assert app.screen.focused is not None and app.screen.focused.id == "keys-filter", app.screen.focused
 
 
 async def test_command_bar_aliases(st2_server, make_app, rest):

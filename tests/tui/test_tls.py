@@ -115,9 +115,11 @@ async def test_an_unverifiable_certificate_is_refused_by_default(
         async with app.run_test(size=(160, 36)) as pilot:
             await wait_for(
                 pilot,
-                lambda: any("CERTIFICATE_VERIFY_FAILED" in n.message for n in app._notifications),
+                lambda: any("is not trusted" in n.message for n in app._notifications),
                 what="the refused certificate",
             )
+            told = next(n.message for n in app._notifications if "is not trusted" in n.message)
+            assert f"The certificate of {base} is not trusted" in told and "--cacert" in told, told
             assert "cannot reach" in _header(app)
             assert not app.main_screen.signed_in
 
@@ -141,3 +143,17 @@ async def test_insecure_connects_and_says_so_for_good(st2_server, certificate, m
                 await pilot.press(key)
                 await pilot.pause()
                 assert "TLS NOT VERIFIED" in _header(app)
+
+
+async def test_https_to_a_plain_http_server_says_to_use_http_where_the_rows_would_be(
+    st2_server, monkeypatch, tmp_path
+):
+    base = f"https://127.0.0.1:{st2_server.port}"  # the demo speaks plain HTTP
+    app = _app(base, st2_server.password, monkeypatch, tmp_path)
+    async with app.run_test(size=(160, 36)) as pilot:
+        pane = app.main_screen.query_one(ExecutionsPane)
+        advice = f"{base} answered in plain HTTP, not HTTPS: use http://127.0.0.1:{st2_server.port}"
+        await wait_for(pilot, lambda: advice in pane.table.empty_text, what="the advice in the list")
+        assert "WRONG_VERSION_NUMBER" not in pane.table.empty_text
+        assert any(advice in n.message for n in app._notifications)
+        assert "cannot reach" in _header(app)

@@ -394,7 +394,9 @@ class OutputLog(ScrollView, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         if self._auto_scrolling:
             return
-        if self.follow and new_value < old_value:
+        # A view that grew (a bar closed, zoom, a larger terminal) is clamped to its new end: still at the end,
+        # so still following. Only a move that leaves the end is the user scrolling up.
+        if self.follow and new_value < old_value and new_value < self.max_scroll_y:
             self.post_message(self.FollowChanged(False))
         elif not self.follow and new_value > old_value and new_value >= self.max_scroll_y:
             self.post_message(self.FollowChanged(True))

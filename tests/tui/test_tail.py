@@ -211,3 +211,36 @@ async def test_the_tail_keeps_a_bounded_number_of_lines_and_says_older_ones_were
         await wait_for(pilot, lambda: any(line.text.startswith("■") for line in tail.log_view.lines()))
         assert [line.text for line in tail.log_view.lines()][:2] == ["line 9", "line 10"]
         await wait_for(pilot, lambda: "last 3 of 11 lines kept · older ones dropped" in screen_text(app))
+
+
+async def test_the_tail_keeps_following_when_it_grows_after_the_command_bar_closes(
+    fresh_server, make_app, rest
+):
+    # Seen on real st2: `:` then a command shrank the tail by a row and closing the bar gave it back; the view,
+    # clamped to its new end, took that for the user scrolling up and stopped following ("+233 new lines").
+    app = make_app(fresh_server)
+    api = rest(fresh_server)
+    async with app.run_test(size=SIZE) as pilot:
+        main = app.main_screen
+        await wait_for(pilot, lambda: main.header.stream_state == "live", what="live stream")
+        await pilot.press("T")
+        tail = _tail(app)
+        execution_id = api.run("core.local", cmd="for i in $(seq 1 80); do echo line $i; done")["id"]
+        await api.finished(execution_id)
+        await wait_for(pilot, lambda: any(line.text.startswith("■") for line in tail.log_view.lines()))
+        await pilot.pause()
+        assert tail.panel.follow and tail.log_view.max_scroll_y > 0
+        for _ in range(2):
+            await pilot.press("colon")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+        await pilot.press("Z", "Z")  # the whole screen and back: taller, then shorter
+        await pilot.pause()
+        assert tail.panel.follow, "nobody scrolled: the tail still follows"
+        second = api.run("core.local", cmd="echo after the bar")["id"]
+        await api.finished(second)
+        await wait_for(pilot, lambda: "after the bar" in [line.text for line in tail.log_view.lines()])
+        await pilot.pause()
+        assert tail.panel.follow and tail.log_view.scroll_y == tail.log_view.max_scroll_y
+        assert "new lines" not in screen_text(app)

@@ -13,6 +13,7 @@ import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -192,7 +193,7 @@ class TailPane(Vertical):
 
     def _load_descendants(self, execution_id: str) -> None:
         self.run_worker(
-            self._read_descendants(execution_id, self._generation),
+            partial(self._read_descendants, execution_id, self._generation),
             name="tail-descendants",
             group="tail-output",
             description="Reading the pinned execution's descendants",
@@ -214,7 +215,7 @@ class TailPane(Vertical):
         """The event stream came back: st2 replays nothing, so what started meanwhile is read over REST."""
         if self.active:
             self.run_worker(
-                self._read_missed(self._generation),
+                partial(self._read_missed, self._generation),
                 name="tail-resync",
                 group="tail-output",
                 description="Reading what started while the stream was down",
@@ -250,8 +251,10 @@ class TailPane(Vertical):
     def _follow(self, execution: Execution) -> None:
         self._following.add(execution.id)
         self.followed += 1
+        # A callable, not a coroutine: a worker cancelled (mode change, clear) before it starts leaves nothing
+        # un-awaited.
         self.run_worker(
-            self._stream_output(execution.id, execution.status in TERMINAL, self._generation),
+            partial(self._stream_output, execution.id, execution.status in TERMINAL, self._generation),
             name=f"tail-output-{execution.id}",
             group="tail-output",
             description=f"Following the output of {execution.id}",
@@ -471,7 +474,10 @@ class TailPane(Vertical):
         """Write the lines kept (all streams, whatever is shown), each with its label."""
         text = "".join(f"[{line.source}] {line.text}\n" for line in self.log_view.kept_lines())
         self.run_worker(
-            self._write(path, text), name="tail-save", group="tail-save", description="Saving the tail"
+            partial(self._write, path, text),
+            name="tail-save",
+            group="tail-save",
+            description="Saving the tail",
         )
 
     async def _write(self, path: Path, text: str) -> None:

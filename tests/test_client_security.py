@@ -4,6 +4,8 @@ redirect to another origin takes no token there, and no secret reaches the log."
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import pytest
 from fault_transport import ScriptedTransport, chunks, sse_response
@@ -138,3 +140,52 @@ async def test_no_password_or_token_in_the_log_even_the_debug_curl_lines(st2_ser
     assert "curl -X POST" in text and "curl -X GET" in text
     assert token and token not in text
     assert st2_server.password not in text
+
+
+# -- a wrong Content-Length: a clear error, never a hang or a half document taken as the answer ----------
+
+
+async def test_a_body_shorter_than_its_content_length_is_an_error_not_half_a_document():
+    from fault_transport import ScriptedServer, http_head
+
+    async def short(writer):
+        writer.write(http_head(headers={"Content-Type": "application/json", "Content-Length": "1000"}))
+        writer.write(b'[{"id": "6b03131cb8bc64e7e03eadf1"}]')
+        await writer.drain()  # then the connection closes
+
+    async with ScriptedServer([short]) as server:
+        async with make_client(base=server.url, token="t") as client:
+            with pytest.raises(St2Error) as caught:
+                await client.executions.list()
+    assert "127.0.0.1" in str(caught.value)
+
+
+async def test_a_body_that_stops_short_of_its_content_length_and_stalls_times_out():
+    from fault_transport import ScriptedServer, http_head
+
+    from st2tui.api import RequestTimeout
+
+    async def stall(writer):
+        writer.write(http_head(headers={"Content-Type": "application/json", "Content-Length": "1000"}))
+        writer.write(b"[")
+        await writer.drain()
+        await asyncio.Event().wait()
+
+    async with ScriptedServer([stall]) as server:
+        async with make_client(base=server.url, token="t", timeout=1.0) as client:
+            with pytest.raises(RequestTimeout, match="within the timeout"):
+                await client.executions.list()
+
+
+async def test_a_body_longer_than_its_content_length_is_read_to_the_declared_length_only():
+    from fault_transport import ScriptedServer, http_head
+
+    async def long(writer):
+        writer.write(http_head(headers={"Content-Type": "application/json", "Content-Length": "2"}))
+        writer.write(b'[]{"injected": "after the declared end"}')
+        await writer.drain()
+
+    async with ScriptedServer([long]) as server:
+        async with make_client(base=server.url, token="t") as client:
+            page = await client.executions.list()
+    assert page.items == []

@@ -16,14 +16,19 @@ SIZE = (120, 36)
 CMD = "sleep 1; echo one; echo two >&2; sleep 0.2; echo three"
 
 
-async def test_output_tab_shows_every_line_once_when_the_end_overtakes_them(fresh_server, make_app, api):
+async def test_output_tab_shows_every_line_once_when_the_end_overtakes_them(
+    fresh_server, make_app, api, tmp_path
+):
     fresh_server.server.engine.output.lag = 1.0
     rest: Api = api(fresh_server)
     app = make_app(fresh_server)
+    gate = tmp_path / "gate"
     async with app.run_test(size=SIZE) as pilot:
-        execution = rest.run("core.local", cmd=CMD)
+        # The command prints only once the screen is open (a busy machine can take over a second to open it).
+        execution = rest.run("core.local", cmd=f"while [ ! -e {gate} ]; do sleep 0.05; done; {CMD}")
         screen = await open_execution(pilot, execution["id"])
         assert screen.execution.status in ("requested", "scheduled", "running")
+        gate.touch()
         await rest.finished(execution["id"])
         await wait_for(pilot, lambda: screen.output.stream_state == "ended", what="the end of the output")
         await wait_for(pilot, lambda: len(lines_of(screen)) >= 3, timeout=5, what="the last lines")

@@ -290,7 +290,11 @@ class ExecutionKeysScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding(
-            "escape,q,question_mark", "dismiss", "Close", id="execution-keys.close", tooltip="Close the help"
+            "escape,q,question_mark,f1",
+            "dismiss",
+            "Close",
+            id="execution-keys.close",
+            tooltip="Close the help",
         ),
     ]
 
@@ -374,7 +378,7 @@ class ExecutionScreen(Screen):
             id="execution.reload",
             tooltip="Read the execution again",
         ),
-        Binding("question_mark", "help", "Help", id="execution.help", tooltip="The keys that work here"),
+        Binding("question_mark,f1", "help", "Help", id="execution.help", tooltip="The keys that work here"),
     ]
     MUTATING_ACTIONS = frozenset({"cancel", "pause", "resume", "rerun", "respond"})
 
@@ -1232,6 +1236,7 @@ class ExecutionScreen(Screen):
         commands.append(
             PaletteCommand("Save the full output…", "(ctrl+s on the output)", self.output.action_save)
         )
+        commands.append(PaletteCommand("Help: keys on this screen", "(? or F1)", self.action_help))
         return commands
 
     def _copy(self, text: str, what: str) -> None:

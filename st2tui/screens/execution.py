@@ -563,6 +563,7 @@ class ExecutionScreen(Screen):
         if previous is not None and previous.is_terminal and not execution.is_terminal:
             return  # an event that overtook the REST answer
         self.execution = execution
+        self.facts.web_link = self.app.connection.st2web_url(execution.id)
         self.facts.execution = execution
         self.query_one(ResultView).show(execution)
         self.query_one(ParametersView).show(execution, self.specs)
@@ -1199,14 +1200,8 @@ class ExecutionScreen(Screen):
         offer("respond", "Respond to the pending inquiry", "(a)", self.action_respond)
         offer("parent", "Open the parent workflow", "(u)", self.action_parent)
         commands.append(PaletteCommand(f"Copy the id {execution.id}", "(y)", self.action_copy_id))
-        if execution.web_url:
-            commands.append(
-                PaletteCommand(
-                    "Copy the st2web link",
-                    execution.web_url,
-                    partial(self._copy, execution.web_url, "the link"),
-                )
-            )
+        link = self.app.connection.st2web_url(execution.id)
+        commands.append(PaletteCommand("Copy the st2web link", link, partial(self._copy, link, "the link")))
         if execution.rule_ref:
             commands.append(
                 PaletteCommand(

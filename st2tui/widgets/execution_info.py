@@ -54,6 +54,8 @@ class ExecutionFacts(Static):
     execution: reactive[Execution | None] = reactive(None, always_update=True, layout=True)
     utc: reactive[bool] = reactive(False)
     specs: reactive[dict[str, ParameterSpec]] = reactive(dict, always_update=True)
+    # st2web's page of the execution, built from the configured URLs (the screen sets it).
+    web_link: reactive[str] = reactive("")
 
     def render(self) -> RenderableType:
         execution = self.execution
@@ -75,9 +77,9 @@ class ExecutionFacts(Static):
         if execution.parent_id:
             ident.append("  parent ", style="dim")
             ident.append(execution.parent_id[-8:])
-        if execution.web_url:
+        if self.web_link:
             ident.append("  st2web ", style="dim")
-            ident.append(execution.web_url, style="dim underline")
+            ident.append(self.web_link, style="dim underline")
         grid.add_row("id", ident)
         who = Text(execution.user or "-")
         who.append("  triggered by ", style="dim")

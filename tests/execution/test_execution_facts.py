@@ -1,0 +1,40 @@
+"""What the top of the execution screen says besides status and times: the st2web link (built from the
+configured URL, not the server's guess), the execution a re-run re-ran, and a workflow that waits for an
+answer to an inquiry."""
+
+from __future__ import annotations
+
+import io
+
+from execution_support import Api, open_execution
+from rich.console import Console
+from support.tui import wait_for
+
+from st2tui.widgets.execution_info import ExecutionFacts
+
+SIZE = (160, 40)
+
+
+def facts_text(screen) -> str:
+    """The facts as drawn (ExecutionFacts renders them itself: its Static content is empty)."""
+    facts = screen.query_one(ExecutionFacts)
+    console = Console(width=facts.size.width, file=io.StringIO(), color_system=None, record=True)
+    console.print(facts.render())
+    return console.export_text()
+
+
+async def test_the_st2web_link_is_under_the_configured_url(st2_server, make_app, api):
+    rest: Api = api(st2_server)
+    execution = rest.run("core.local", cmd="true")
+    await rest.finished(execution["id"])
+    # The server's own link names its host as it sees itself (https://localhost/...).
+    assert rest.get(execution["id"])["web_url"].startswith("https://localhost/")
+    # As with `st2tui --url https://st2.example.com` (the endpoints stay the test server's).
+    app = make_app(st2_server, base_url="https://st2.example.com")
+    link = f"https://st2.example.com/#/history/{execution['id']}/general"
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_execution(pilot, execution["id"])
+        await wait_for(pilot, lambda: link in facts_text(screen), what="the st2web link")
+        assert "localhost" not in facts_text(screen)
+        copy = next(c for c in screen.palette_commands() if c.title == "Copy the st2web link")
+        assert copy.help == link

@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
 
 from st2tui import formatting
 from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
@@ -69,6 +69,7 @@ from st2tui.widgets.output_log import (
     clean_line,
 )
 from st2tui.widgets.result_view import RESULT_INLINE_LIMIT, DocumentView, ResultView, human_size
+from st2tui.widgets.tickbox import Tickbox
 from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, is_with_items, task_label
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
@@ -265,7 +266,7 @@ class RerunTasksDialog(ModalScreen[bool | None]):
                 classes="dialog-body",
             )
             if is_with_items(self.target):
-                yield Checkbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
+                yield Tickbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Re-run (y)", variant="warning", id="rerun-yes")
                 yield Button("No (n)", id="rerun-no")
@@ -281,7 +282,7 @@ class RerunTasksDialog(ModalScreen[bool | None]):
         if not yes:
             self.dismiss(None)
             return
-        boxes = self.query("#rerun-reset").results(Checkbox)
+        boxes = self.query("#rerun-reset").results(Tickbox)
         self.dismiss(any(box.value for box in boxes))
 
 

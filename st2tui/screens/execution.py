@@ -1200,6 +1200,14 @@ class ExecutionScreen(Screen):
         )
         offer("respond", "Respond to the pending inquiry", "(a)", self.action_respond)
         offer("parent", "Open the parent workflow", "(u)", self.action_parent)
+        if execution.rerun_of:
+            commands.append(
+                PaletteCommand(
+                    f"Open {execution.rerun_of[-8:]}, the execution this one re-ran",
+                    "Re-run of",
+                    partial(self.open_execution, execution.rerun_of),
+                )
+            )
         commands.append(PaletteCommand(f"Copy the id {execution.id}", "(y)", self.action_copy_id))
         link = self.app.connection.st2web_url(execution.id)
         commands.append(PaletteCommand("Copy the st2web link", link, partial(self._copy, link, "the link")))

@@ -84,6 +84,9 @@ class ExecutionFacts(Static):
         who = Text(execution.user or "-")
         who.append("  triggered by ", style="dim")
         who.append_text(self._trigger(execution))
+        if execution.rerun_of:
+            who.append("  re-run of ", style="dim")
+            who.append(execution.rerun_of, style="bold")
         if execution.trace_tag:
             who.append("  trace ", style="dim")
             who.append(execution.trace_tag)

@@ -10,6 +10,7 @@ from execution_support import Api, open_execution
 from rich.console import Console
 from support.tui import wait_for
 
+from st2tui.screens.execution import ExecutionScreen
 from st2tui.widgets.execution_info import ExecutionFacts
 
 SIZE = (160, 40)
@@ -38,3 +39,33 @@ async def test_the_st2web_link_is_under_the_configured_url(st2_server, make_app,
         assert "localhost" not in facts_text(screen)
         copy = next(c for c in screen.palette_commands() if c.title == "Copy the st2web link")
         assert copy.help == link
+
+
+async def test_a_re_run_says_which_execution_it_re_ran(st2_server, make_app, api):
+    rest: Api = api(st2_server)
+    execution = rest.run("core.local", cmd="echo again")
+    await rest.finished(execution["id"])
+    app = make_app(st2_server)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_execution(pilot, execution["id"])
+        assert "re-run of" not in facts_text(screen)
+        await pilot.press("R")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "RunActionScreen", what="the run form")
+        await wait_for(pilot, lambda: app.screen.loaded, what="the run form's fields")
+        await pilot.press("ctrl+s")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ExecutionScreen) and app.screen is not screen,
+            what="the re-run's screen",
+        )
+        rerun = app.screen
+        await wait_for(pilot, lambda: rerun.execution is not None, what="the re-run")
+        assert f"re-run of {execution['id']}" in facts_text(rerun)
+        # The palette opens the execution it re-ran.
+        back = next(c for c in rerun.palette_commands() if "the execution this one re-ran" in c.title)
+        back.run()
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, ExecutionScreen) and app.screen.execution_id == execution["id"],
+            what="the original execution",
+        )

@@ -52,7 +52,7 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.screens.help import HelpEntry, help_entries
+from st2tui.screens.help import HelpEntry, help_entries, typed_key
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.execution_info import (
@@ -576,6 +576,7 @@ class ExecutionScreen(Screen):
         if execution.is_workflow:
             self.tree.set_root(execution)
         self._show_breadcrumb()
+        self._show_waiting()
         self.refresh_bindings()
 
     @on(ParameterSpecsLoaded)
@@ -613,6 +614,8 @@ class ExecutionScreen(Screen):
         selected = self.tree.selected_execution
         if selected is not None and any(execution.id == selected.id for execution in executions):
             self._preview(fresh=True)
+        self._show_waiting()
+        self.refresh_bindings()
 
     # -- the task preview beside the tree ------------------------------------------------------------------
 
@@ -1156,6 +1159,21 @@ class ExecutionScreen(Screen):
             ),
             None,
         )
+
+    def _show_waiting(self) -> None:
+        """Beside the status: what waits for an answer, and the key that answers (when it may be used)."""
+        pending = self._pending_inquiry()
+        if pending is None:
+            self.facts.waiting = ""
+            return
+        what = f" (task {pending.task_name})" if pending is not self.execution and pending.task_name else ""
+        keys = [
+            typed_key(key)
+            for key, bindings in self._bindings.key_to_bindings.items()
+            if any(binding.action == "respond" for binding in bindings)
+        ]
+        answers = f": {keys[0]} answers" if keys and not self.app.settings.readonly else ""
+        self.facts.waiting = f"waiting for a response{what}{answers}"
 
     def action_respond(self) -> None:
         pending = self._pending_inquiry()

@@ -56,6 +56,8 @@ class ExecutionFacts(Static):
     specs: reactive[dict[str, ParameterSpec]] = reactive(dict, always_update=True)
     # st2web's page of the execution, built from the configured URLs (the screen sets it).
     web_link: reactive[str] = reactive("")
+    # Said beside the status while the execution (or a task of the workflow) waits for an inquiry's answer.
+    waiting: reactive[str] = reactive("")
 
     def render(self) -> RenderableType:
         execution = self.execution
@@ -69,6 +71,9 @@ class ExecutionFacts(Static):
         headline.append(execution.action_ref, style="bold")
         if execution.runner_type:
             headline.append(f"  ({execution.runner_type})", style="dim")
+        if self.waiting:
+            headline.append("  ")
+            headline.append(self.waiting, style="bold magenta")
         grid.add_row("status", headline)
         ident = Text(execution.id, style="bold cyan")
         if execution.task_name:

@@ -69,3 +69,25 @@ async def test_a_re_run_says_which_execution_it_re_ran(st2_server, make_app, api
             lambda: isinstance(app.screen, ExecutionScreen) and app.screen.execution_id == execution["id"],
             what="the original execution",
         )
+
+
+async def test_a_workflow_paused_on_an_inquiry_says_it_waits_for_a_response(st2_server, make_app, api):
+    rest: Api = api(st2_server)
+    execution = rest.run("examples.orquesta-ask-basic")
+    await rest.status_becomes(execution["id"], {"paused"})
+    app = make_app(st2_server)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_execution(pilot, execution["id"])
+        said = "waiting for a response (task get_approval): a answers"
+        await wait_for(pilot, lambda: said in facts_text(screen), what="the waiting line")
+        status_line = next(line for line in facts_text(screen).splitlines() if line.startswith("status"))
+        assert "paused" in status_line and said in status_line, status_line
+        # Answered elsewhere: the workflow goes on and the line goes.
+        ask = next(e for e in screen.tree.descendants() if e.runner_type == "inquirer")
+        answered = rest.client.put(
+            f"/api/v1/inquiries/{ask.id}", json={"id": ask.id, "response": {"approved": True}}
+        )
+        assert answered.status_code == 200, answered.text
+        await wait_for(
+            pilot, lambda: "waiting for a response" not in facts_text(screen), what="the line to go"
+        )

@@ -81,3 +81,24 @@ async def test_palette_lists_st2tuis_commands_before_textuals(st2_server, make_a
         await wait_for(pilot, lambda: 0 < len(titles()) < len(listed), what="the search")
         searched = titles()
         assert "Theme" in searched and searched[0] in ours, searched
+
+
+async def test_enter_in_the_actions_tree_is_one_of_st2tuis_keys(st2_server, make_app):
+    """The README lists `enter` for the actions pane: it opens the run form and the help lists it there
+    (it was Tree's own binding, listed among Textual's)."""
+    from st2tui.screens.run_action import RunActionScreen
+    from st2tui.widgets.actions import ActionsPane, ActionsTree
+
+    app = make_app(st2_server)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2")
+        tree = app.screen.query_one(ActionsPane).query_one(ActionsTree)
+        await wait_for(pilot, lambda: tree.cursor_node is not None and tree.cursor_node.data, what="actions")
+        await pilot.press("f1")
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
+        assert any(e.group == "Actions" and e.keys == "enter" for e in app.screen.entries)
+        await pilot.press("escape")
+        chosen = tree.cursor_node.data
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunActionScreen), what="the run form")
+        assert app.screen.action_ref == chosen

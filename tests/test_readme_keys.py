@@ -7,8 +7,8 @@ import importlib
 import inspect
 import pkgutil
 import re
+from pathlib import Path
 
-from conftest import REPO_ROOT
 from textual.binding import Binding
 
 import st2tui.screens
@@ -47,7 +47,7 @@ def _bound_keys() -> dict[str, set[str]]:
 def _readme_rows() -> list[tuple[str, str, str]]:
     """(keys cell, binding ids cell, the row) of the key tables: rows whose last cell names ids."""
     rows = []
-    for line in (REPO_ROOT / "README.md").read_text().splitlines():
+    for line in (Path(__file__).resolve().parent.parent / "README.md").read_text().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) >= 3 and re.fullmatch(r"(`[\w.-]+`(, )?)+", cells[-1]):
             rows.append((cells[-3], cells[-1], line))

@@ -614,8 +614,8 @@ class ExecutionScreen(Screen):
         selected = self.tree.selected_execution
         if selected is not None and any(execution.id == selected.id for execution in executions):
             self._preview(fresh=True)
-        self._show_waiting()
-        self.refresh_bindings()
+        if self._show_waiting():
+            self.refresh_bindings()  # `a` (respond) comes or goes with the pending inquiry
 
     # -- the task preview beside the tree ------------------------------------------------------------------
 
@@ -1160,12 +1160,14 @@ class ExecutionScreen(Screen):
             None,
         )
 
-    def _show_waiting(self) -> None:
-        """Beside the status: what waits for an answer, and the key that answers (when it may be used)."""
+    def _show_waiting(self) -> bool:
+        """Beside the status: what waits for an answer, and the key that answers (when it may be used).
+        True when that changed."""
+        before = self.facts.waiting
         pending = self._pending_inquiry()
         if pending is None:
             self.facts.waiting = ""
-            return
+            return before != ""
         what = f" (task {pending.task_name})" if pending is not self.execution and pending.task_name else ""
         keys = [
             typed_key(key)
@@ -1174,6 +1176,7 @@ class ExecutionScreen(Screen):
         ]
         answers = f": {keys[0]} answers" if keys and not self.app.settings.readonly else ""
         self.facts.waiting = f"waiting for a response{what}{answers}"
+        return before != self.facts.waiting
 
     def action_respond(self) -> None:
         pending = self._pending_inquiry()

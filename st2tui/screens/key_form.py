@@ -345,11 +345,17 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         refused = []
         for field in self.query(ParameterField):
             try:
-                values[field.spec.name] = field.read()
+                parsed = field.read()
             except InvalidValue:
                 refused.append(field.spec.name)
+                continue
+            if parsed is not None and parsed.template and field.spec.name not in ("value", "description"):
+                refused.append(field.spec.name)  # a key's name, scope, secret or TTL is never rendered
+                continue
+            values[field.spec.name] = parsed
         parts = []
-        write = self._write_from(values) if values.get("name") and self.loaded else None
+        complete = self.loaded and values.get("name") and not {"name", "scope", "secret"} & set(refused)
+        write = self._write_from(values) if complete else None
         if write is None:
             parts.append(Text("st2 key set NAME VALUE", style="dim"))
         else:

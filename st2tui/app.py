@@ -6,19 +6,21 @@ import asyncio
 import gc
 import logging
 import os
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.segment import Segment
 from textual import on, work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
 from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
+from st2tui.commands import ScreenCommands
 from st2tui.config import ConfigError, Connection, Settings, app_config_path, load_app_config, resolve
 from st2tui.crash import default_crash_dir, describe, write_crash_report
 from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
@@ -68,6 +70,8 @@ class St2TuiApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "st2tui"
     BINDING_GROUP_TITLE = "Application"
+    # One provider: the screen's commands first, then Textual's system commands (see st2tui.commands).
+    COMMANDS = {ScreenCommands}
     BINDINGS = [
         Binding("q", "leave", "Quit", id="quit", tooltip="Leave st2tui"),
         Binding(
@@ -126,6 +130,12 @@ class St2TuiApp(App[None]):
 
     def action_leave(self) -> None:
         self.exit()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        # Textual's "Keys" panel lists Textual's generic keys: st2tui's help (? or F1) replaces it.
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
 
     # -- failures ------------------------------------------------------------------------------------------
 

@@ -430,6 +430,25 @@ class Connection:
         """Short name for the header: the profile, else the API host."""
         return self.profile or (urlsplit(self.api_url).netloc or self.api_url)
 
+    def st2web_url(self, execution_id: str) -> str:
+        """st2web's page of an execution, as this client reaches the installation.
+
+        The server's own `web_url` comes from its `[webui] webui_base_url` (by default `https://` and the
+        server's host name, often `localhost`), so it is only right when that was configured; st2client
+        prints no link. With a base URL (`--url`, a profile's `url`, `[general] base_url`,
+        `$ST2_BASE_URL`) the page is under it, as st2web is served there. With only direct service URLs
+        it is the API's scheme and host without the port: st2web is served by the front door, not by
+        st2api's port.
+        """
+        given = self.sources.get("base_url", "default" if self.base_url == DEFAULT_BASE_URL else "given")
+        if given != "default" and self.base_url:
+            root = self.base_url.rstrip("/")
+        else:
+            parts = urlsplit(self.api_url)
+            host = parts.hostname or ""
+            root = f"{parts.scheme}://[{host}]" if ":" in host else f"{parts.scheme}://{host}"
+        return f"{root}/#/history/{execution_id}/general"
+
     @property
     def keyring_service(self) -> str:
         """Keyring service name under which this installation's password / API key are stored."""

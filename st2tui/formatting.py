@@ -23,7 +23,9 @@ STATUS_STYLES: dict[str, tuple[str, str]] = {
     "timeout": ("⌛", "bold red"),
     "abandoned": ("✘", "red"),
 }
-SECRET_MASK = "••••••••"
+# How a secret shows on screen: as st2 itself masks secrets (README: `********`). A secret being typed
+# into a form shows as • per character instead.
+SECRET_MASK = "********"
 
 
 def now() -> datetime:

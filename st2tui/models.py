@@ -690,6 +690,11 @@ class Execution:
         return "manual"
 
     @property
+    def rerun_of(self) -> str | None:
+        """The execution this one re-ran: st2 records it as ``context.re-run.ref``."""
+        return _opt_str(_dict(self.context.get("re-run")).get("ref"))
+
+    @property
     def trace_tag(self) -> str | None:
         return _opt_str(_dict(self.context.get("trace_context")).get("trace_tag"))
 

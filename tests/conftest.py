@@ -83,7 +83,8 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Build the st2tui app against a running server, as `st2tui` would, isolated from the user's files.
 
     Run it headless with `async with app.run_test(size=(120, 36)) as pilot:`. `transport` (an httpx
-    transport, e.g. `tests.support.faults.FaultInjector`) stands between the app and the server.
+    transport, e.g. `tests.support.faults.FaultInjector`) stands between the app and the server. `base_url`
+    is the URL the user configured (`--url`); only the st2web links use it, the endpoints stay the server's.
     """
     from st2tui.api import St2Client
     from st2tui.app import St2TuiApp
@@ -98,6 +99,7 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         username: str | None = "st2admin",
         password: str | None = SERVER_PASSWORD,
         transport=None,
+        base_url: str | None = None,
         **settings,
     ) -> St2TuiApp:
         if password is SERVER_PASSWORD:
@@ -106,7 +108,7 @@ def make_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             api_url=server.api_url,
             auth_url=server.auth_url,
             stream_url=server.stream_url,
-            base_url=server.base_url,
+            base_url=base_url or server.base_url,
             profile="test",
             username=username,
             password=password,

@@ -665,3 +665,18 @@ def test_username_from_the_flag_then_the_st2_config_then_st2tui_username(env, ho
     assert username(["-u", "alice"])[0] == "alice"
     # A username alone is no credential: the sign-in dialog asks for the password.
     assert resolve(build_parser().parse_args(["-u", "alice"]), env=env, home=home).connection.needs_sign_in
+
+
+# -- the st2web link ---------------------------------------------------------------------------------
+
+
+def test_st2web_link_is_under_the_base_url_else_the_api_host_without_port(env, home):
+    execution = "5f0000000000000000000001"
+    behind_nginx = resolve(_args(base_url="https://st2.example.com/"), env=env, home=home).connection
+    assert behind_nginx.st2web_url(execution) == f"https://st2.example.com/#/history/{execution}/general"
+    direct = resolve(
+        _args(api_url="http://st2.lan:9101/v1", auth_url="http://st2.lan:9100"), env=env, home=home
+    ).connection
+    assert direct.st2web_url(execution) == f"http://st2.lan/#/history/{execution}/general"
+    ipv6 = resolve(_args(api_url="https://[fd00::5]:9101/v1"), env=env, home=home).connection
+    assert ipv6.st2web_url(execution) == f"https://[fd00::5]/#/history/{execution}/general"

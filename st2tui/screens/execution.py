@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
 
 from st2tui import formatting
 from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
@@ -52,7 +52,7 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.screens.help import HelpEntry, help_entries
+from st2tui.screens.help import HelpEntry, help_entries, typed_key
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.execution_info import (
@@ -69,6 +69,7 @@ from st2tui.widgets.output_log import (
     clean_line,
 )
 from st2tui.widgets.result_view import RESULT_INLINE_LIMIT, DocumentView, ResultView, human_size
+from st2tui.widgets.tickbox import Tickbox
 from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, is_with_items, task_label
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
@@ -265,7 +266,7 @@ class RerunTasksDialog(ModalScreen[bool | None]):
                 classes="dialog-body",
             )
             if is_with_items(self.target):
-                yield Checkbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
+                yield Tickbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Re-run (y)", variant="warning", id="rerun-yes")
                 yield Button("No (n)", id="rerun-no")
@@ -281,7 +282,7 @@ class RerunTasksDialog(ModalScreen[bool | None]):
         if not yes:
             self.dismiss(None)
             return
-        boxes = self.query("#rerun-reset").results(Checkbox)
+        boxes = self.query("#rerun-reset").results(Tickbox)
         self.dismiss(any(box.value for box in boxes))
 
 
@@ -290,7 +291,11 @@ class ExecutionKeysScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding(
-            "escape,q,question_mark", "dismiss", "Close", id="execution-keys.close", tooltip="Close the help"
+            "escape,q,question_mark,f1",
+            "dismiss",
+            "Close",
+            id="execution-keys.close",
+            tooltip="Close the help",
         ),
     ]
 
@@ -374,7 +379,7 @@ class ExecutionScreen(Screen):
             id="execution.reload",
             tooltip="Read the execution again",
         ),
-        Binding("question_mark", "help", "Help", id="execution.help", tooltip="The keys that work here"),
+        Binding("question_mark,f1", "help", "Help", id="execution.help", tooltip="The keys that work here"),
     ]
     MUTATING_ACTIONS = frozenset({"cancel", "pause", "resume", "rerun", "respond"})
 
@@ -559,6 +564,7 @@ class ExecutionScreen(Screen):
         if previous is not None and previous.is_terminal and not execution.is_terminal:
             return  # an event that overtook the REST answer
         self.execution = execution
+        self.facts.web_link = self.app.connection.st2web_url(execution.id)
         self.facts.execution = execution
         self.query_one(ResultView).show(execution)
         self.query_one(ParametersView).show(execution, self.specs)
@@ -570,6 +576,7 @@ class ExecutionScreen(Screen):
         if execution.is_workflow:
             self.tree.set_root(execution)
         self._show_breadcrumb()
+        self._show_waiting()
         self.refresh_bindings()
 
     @on(ParameterSpecsLoaded)
@@ -607,6 +614,8 @@ class ExecutionScreen(Screen):
         selected = self.tree.selected_execution
         if selected is not None and any(execution.id == selected.id for execution in executions):
             self._preview(fresh=True)
+        if self._show_waiting():
+            self.refresh_bindings()  # `a` (respond) comes or goes with the pending inquiry
 
     # -- the task preview beside the tree ------------------------------------------------------------------
 
@@ -1151,6 +1160,24 @@ class ExecutionScreen(Screen):
             None,
         )
 
+    def _show_waiting(self) -> bool:
+        """Beside the status: what waits for an answer, and the key that answers (when it may be used).
+        True when that changed."""
+        before = self.facts.waiting
+        pending = self._pending_inquiry()
+        if pending is None:
+            self.facts.waiting = ""
+            return before != ""
+        what = f" (task {pending.task_name})" if pending is not self.execution and pending.task_name else ""
+        keys = [
+            typed_key(key)
+            for key, bindings in self._bindings.key_to_bindings.items()
+            if any(binding.action == "respond" for binding in bindings)
+        ]
+        answers = f": {keys[0]} answers" if keys and not self.app.settings.readonly else ""
+        self.facts.waiting = f"waiting for a response{what}{answers}"
+        return before != self.facts.waiting
+
     def action_respond(self) -> None:
         pending = self._pending_inquiry()
         if pending is not None:
@@ -1194,15 +1221,17 @@ class ExecutionScreen(Screen):
         )
         offer("respond", "Respond to the pending inquiry", "(a)", self.action_respond)
         offer("parent", "Open the parent workflow", "(u)", self.action_parent)
-        commands.append(PaletteCommand(f"Copy the id {execution.id}", "(y)", self.action_copy_id))
-        if execution.web_url:
+        if execution.rerun_of:
             commands.append(
                 PaletteCommand(
-                    "Copy the st2web link",
-                    execution.web_url,
-                    partial(self._copy, execution.web_url, "the link"),
+                    f"Open {execution.rerun_of[-8:]}, the execution this one re-ran",
+                    "Re-run of",
+                    partial(self.open_execution, execution.rerun_of),
                 )
             )
+        commands.append(PaletteCommand(f"Copy the id {execution.id}", "(y)", self.action_copy_id))
+        link = self.app.connection.st2web_url(execution.id)
+        commands.append(PaletteCommand("Copy the st2web link", link, partial(self._copy, link, "the link")))
         if execution.rule_ref:
             commands.append(
                 PaletteCommand(
@@ -1232,6 +1261,7 @@ class ExecutionScreen(Screen):
         commands.append(
             PaletteCommand("Save the full output…", "(ctrl+s on the output)", self.output.action_save)
         )
+        commands.append(PaletteCommand("Help: keys on this screen", "(? or F1)", self.action_help))
         return commands
 
     def _copy(self, text: str, what: str) -> None:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Label, Static
 
@@ -26,10 +27,29 @@ class HelpEntry:
     tooltip: str
 
 
-def help_entries(screen: Screen) -> list[HelpEntry]:
-    """The keys in force on `screen`, one line per action (↑ and k share a line).
+# Textual's own bindings (focus moves, copy, ctrl+q) have no id; they are listed last, under this title.
+TEXTUAL_GROUP = "Textual"
+# Keys written the way the README writes them; arrows as arrows, letters as letters.
+_KEY_NAMES = {"up": "↑", "down": "↓", "left": "←", "right": "→", "enter": "enter", "escape": "escape"}
 
-    Areas keep the order of the binding chain, so the focused widget's keys come first.
+
+def typed_key(key: str) -> str:
+    """A key as the user types it: `l`, `→`, `enter`, `ctrl+r`, `F1` (never a binding's shared display)."""
+    *modifiers, name = key.split("+")
+    if name in _KEY_NAMES:
+        shown = _KEY_NAMES[name]
+    elif len(name) > 1 and name[0] == "f" and name[1:].isdigit():
+        shown = name.upper()
+    else:
+        shown = format_key(name)
+    return "+".join([*modifiers, shown])
+
+
+def help_entries(screen: Screen) -> list[HelpEntry]:
+    """The keys in force on `screen`, one line per action (`↑/k`: the keys that share it, as typed).
+
+    st2tui's areas come first, in the order of the binding chain (the focused widget's keys first);
+    Textual's generic bindings (no id) follow under "Textual".
     """
     lines: dict[tuple[str, str], list[str]] = {}
     described: dict[tuple[str, str], tuple[str, str]] = {}
@@ -37,21 +57,31 @@ def help_entries(screen: Screen) -> list[HelpEntry]:
         binding = active.binding
         if binding.system or not binding.description:
             continue
-        group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
+        if binding.id is None:
+            group = TEXTUAL_GROUP
+        else:
+            group = getattr(active.node, "BINDING_GROUP_TITLE", None) or type(active.node).__name__
         line = (group, binding.action)
-        lines.setdefault(line, []).append(screen.app.get_key_display(binding))
+        keys = lines.setdefault(line, [])
+        if typed_key(binding.key) not in keys:
+            keys.append(typed_key(binding.key))
         described[line] = (binding.description, binding.tooltip)
+    # Each area's lines together, areas in the order they first appear; Textual's last.
+    groups = list(dict.fromkeys(group for group, _ in lines))
+    groups.sort(key=lambda group: group == TEXTUAL_GROUP)
     return [
-        HelpEntry(group, " ".join(keys), *described[(group, action)])
+        HelpEntry(group, "/".join(keys), *described[(group, action)])
+        for wanted in groups
         for (group, action), keys in lines.items()
+        if group == wanted
     ]
 
 
 class HelpScreen(ModalScreen[None]):
-    """A scrollable sheet of keys by area; any of escape, q or ? closes it."""
+    """A scrollable sheet of keys by area; any of escape, q, ? or F1 closes it."""
 
     BINDINGS = [
-        Binding("escape,q,question_mark", "dismiss", "Close", id="help.close", tooltip="Close the help"),
+        Binding("escape,q,question_mark,f1", "dismiss", "Close", id="help.close", tooltip="Close the help"),
     ]
 
     def __init__(self, entries: list[HelpEntry]) -> None:

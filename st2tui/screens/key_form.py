@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 from dataclasses import dataclass
 
+from rich.console import Group
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Button, Footer, Label, LoadingIndicator, Static
 
 from st2tui import formatting
@@ -137,6 +140,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         self.revealed = False
         self.loaded = not self.editing
         self._write: KeyWrite | None = None
+        self._preview_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         # Names are anyone's text: shown as written, never read as markup.
@@ -150,6 +154,8 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
                     yield LoadingIndicator()
                 else:
                     yield from self._fields(None)
+            with FormScroll(id="key-preview", classes="form-preview"):
+                yield Static(id="key-preview-body")
             with Horizontal(classes="dialog-buttons"):
                 if self.editing:
                     yield Button("Delete (F8)", variant="error", compact=True, id="key-delete")
@@ -237,7 +243,9 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         ]
 
     def on_mount(self) -> None:
+        self.query_one("#key-preview").border_title = "Preview"
         self.show_banner(None)
+        self.update_preview()
         if self.key is None:
             self.query_one("#key-summary", Static).update("A new datastore item.")
             self._mask_value()
@@ -287,6 +295,7 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         self.loaded = True
         self.set_busy(False)
         self._mask_value()
+        self.update_preview()
         self.field("value").focus_editor()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -323,6 +332,42 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
     def _secret_switched(self, event: ParameterField.Changed) -> None:
         if event.field.spec.name == "secret":
             self._mask_value()
+        # While keys come fast the preview follows once they pause (a value may be megabytes of JSON).
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self.update_preview)
+
+    # -- preview -------------------------------------------------------------------------------------
+
+    def update_preview(self) -> None:
+        """The `st2 key set` line that stores what the form holds now (secrets masked)."""
+        values: dict = {}
+        refused = []
+        for field in self.query(ParameterField):
+            try:
+                parsed = field.read()
+            except InvalidValue:
+                refused.append(field.spec.name)
+                continue
+            if parsed is not None and parsed.template and field.spec.name not in ("value", "description"):
+                refused.append(field.spec.name)  # a key's name, scope, secret or TTL is never rendered
+                continue
+            values[field.spec.name] = parsed
+        parts = []
+        complete = self.loaded and values.get("name") and not {"name", "scope", "secret"} & set(refused)
+        write = self._write_from(values) if complete else None
+        if write is None:
+            parts.append(Text("st2 key set NAME VALUE", style="dim"))
+        else:
+            user = write.user if write.user and write.user != self.app.connection.username else None
+            parts.append(Text(printable(st2_key_command(write, user=user)), style="bold"))
+        if refused:
+            parts.append(Text(f"Left out until fixed: {', '.join(refused)}", style="italic red"))
+        if write is not None and write.description:
+            parts.append(
+                Text("The description has no st2 key set option; st2tui saves it with the key.", style="dim")
+            )
+        self.query_one("#key-preview-body", Static).update(Group(*parts))
 
     def _show_plain(self, key: KeyValuePair | None) -> None:
         field = self.field("value")
@@ -356,6 +401,14 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         self.save_key(write, force=False)
 
     def _build_write(self, values: dict) -> KeyWrite | None:
+        write = self._write_from(values)
+        if write is None:
+            self.field("secret").show_message("Fetch the value first (ctrl+r) to store it unencrypted.")
+            self.show_banner("Nothing was saved: the secret's value has not been read.")
+        return write
+
+    def _write_from(self, values: dict) -> KeyWrite | None:
+        """What saving would store; None for a secret made plain whose value was never read."""
         value_field = self.field("value")
         assert value_field is not None
         secret = bool(values["secret"].value) if values.get("secret") else False
@@ -367,8 +420,6 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         hidden = opened is not None and opened.secret and self.plain_value is None
         if hidden and not value_field.touched:
             if not secret:
-                self.field("secret").show_message("Fetch the value first (ctrl+r) to store it unencrypted.")
-                self.show_banner("Nothing was saved: the secret's value has not been read.")
                 return None
             # Keep the stored ciphertext: the value is never decrypted on its way.
             value, encrypted = opened.value, True
@@ -474,6 +525,35 @@ class KeyFormScreen(FormScreen[KeyFormOutcome | None]):
         error = event.error
         reason = error.faultstring if isinstance(error, St2Error) else str(error)
         self.show_banner(f"{event.what} failed: {reason}. Your changes are still here.")
+
+
+# Seconds after the last change before the preview is drawn again.
+PREVIEW_DELAY = 0.15
+# Values longer than this are cut in the preview (they are saved whole).
+PREVIEW_VALUE = 200
+
+
+def st2_key_command(write: KeyWrite, *, user: str | None = None) -> str:
+    """The `st2 key set` line that stores `write`: a secret's value as `********`, `--encrypt` for a value
+    to encrypt, `--encrypted` for stored ciphertext kept as it is."""
+    if write.secret or write.encrypted:
+        value = formatting.SECRET_MASK
+    elif len(write.value) > PREVIEW_VALUE:
+        value = write.value[:PREVIEW_VALUE] + "…"
+    else:
+        value = write.value
+    words = ["st2", "key", "set", write.name, value]
+    if write.encrypted:
+        words.append("--encrypted")
+    elif write.secret:
+        words.append("--encrypt")
+    if write.scope == SCOPES["user"]:
+        words += ["--scope", "user"]
+    if user:
+        words += ["--user", user]
+    if write.ttl:
+        words += ["--ttl", str(write.ttl)]
+    return shlex.join(words)
 
 
 def _describe(value: str | None, *, secret: bool, encrypted: bool, description: str, expires: str) -> Text:

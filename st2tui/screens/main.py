@@ -64,7 +64,7 @@ class MainScreen(Screen):
             )
             for number, (name, title) in enumerate(PANES, start=1)
         ),
-        Binding("question_mark", "help", "Help", id="help", tooltip="The keys that work here"),
+        Binding("question_mark,f1", "help", "Help", id="help", tooltip="The keys that work here"),
         Binding(
             "colon",
             "command_bar",
@@ -514,7 +514,7 @@ class MainScreen(Screen):
                     "Tail the selected execution and its descendants", "Pin (P)", self.action_pin_tail
                 )
             )
-        commands.append(PaletteCommand("Help: keys and commands", "(?)", self.action_help))
+        commands.append(PaletteCommand("Help: keys and commands", "(? or F1)", self.action_help))
         for profile in self.app.profile_names():
             if profile != self.app.connection.profile:
                 commands.append(

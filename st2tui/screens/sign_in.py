@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from st2tui.forms import InvalidValue, check_text, printable
 from st2tui.widgets.safe_input import SafeInput
+from st2tui.widgets.tickbox import Tickbox
 
 # Username and password travel in one HTTP header (Basic auth, base64): web servers in front of st2
 # refuse headers of more than a few kilobytes, so a longer sign-in could never be sent.
@@ -91,7 +92,7 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
             yield Label(f"Sign in to {self.server}", classes="dialog-title")
             yield SafeInput(self.username, placeholder="username", id="sign-in-username")
             yield SafeInput(placeholder="password", password=True, id="sign-in-password")
-            yield Checkbox(
+            yield Tickbox(
                 "Remember the password in the system keyring",
                 id="sign-in-remember",
                 disabled=bool(self.keyring_note),
@@ -131,7 +132,7 @@ class SignInScreen(ModalScreen[SignInDetails | None]):
         if problem is not None:
             self.query_one("#sign-in-error", Static).update(problem)
             return
-        remember = self.query_one("#sign-in-remember", Checkbox).value
+        remember = self.query_one("#sign-in-remember", Tickbox).value
         self.dismiss(SignInDetails(username, password, remember))
 
     @on(Button.Pressed, "#sign-in-cancel")

@@ -46,7 +46,18 @@ class ActionsTree(NavigableTree):
     """Packs with their actions; a leaf's data is the action ref."""
 
     BINDING_GROUP_TITLE = "Actions"
-    BINDINGS = tree_bindings("actions")
+    BINDINGS = [
+        *tree_bindings("actions"),
+        # Tree's own enter, under an id of ours: listed with st2tui's keys in the help, remappable.
+        Binding(
+            "enter",
+            "select_cursor",
+            "Open",
+            show=False,
+            id="actions.open",
+            tooltip="The run form of the action; on a pack, unfold or fold it",
+        ),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("Packs", id=id)

@@ -54,6 +54,10 @@ class ExecutionFacts(Static):
     execution: reactive[Execution | None] = reactive(None, always_update=True, layout=True)
     utc: reactive[bool] = reactive(False)
     specs: reactive[dict[str, ParameterSpec]] = reactive(dict, always_update=True)
+    # st2web's page of the execution, built from the configured URLs (the screen sets it).
+    web_link: reactive[str] = reactive("")
+    # Said beside the status while the execution (or a task of the workflow) waits for an inquiry's answer.
+    waiting: reactive[str] = reactive("")
 
     def render(self) -> RenderableType:
         execution = self.execution
@@ -67,6 +71,9 @@ class ExecutionFacts(Static):
         headline.append(execution.action_ref, style="bold")
         if execution.runner_type:
             headline.append(f"  ({execution.runner_type})", style="dim")
+        if self.waiting:
+            headline.append("  ")
+            headline.append(self.waiting, style="bold magenta")
         grid.add_row("status", headline)
         ident = Text(execution.id, style="bold cyan")
         if execution.task_name:
@@ -75,13 +82,16 @@ class ExecutionFacts(Static):
         if execution.parent_id:
             ident.append("  parent ", style="dim")
             ident.append(execution.parent_id[-8:])
-        if execution.web_url:
+        if self.web_link:
             ident.append("  st2web ", style="dim")
-            ident.append(execution.web_url, style="dim underline")
+            ident.append(self.web_link, style="dim underline")
         grid.add_row("id", ident)
         who = Text(execution.user or "-")
         who.append("  triggered by ", style="dim")
         who.append_text(self._trigger(execution))
+        if execution.rerun_of:
+            who.append("  re-run of ", style="dim")
+            who.append(execution.rerun_of, style="bold")
         if execution.trace_tag:
             who.append("  trace ", style="dim")
             who.append(execution.trace_tag)

@@ -918,9 +918,11 @@ class ExecutionsPane(Pane):
                 failed[execution_id] = exc
         self.post_message(ExecutionsRerun(started, failed))
 
-    def _report(self, verb: str, done: int, failed: dict[str, Exception]) -> None:
+    def _report(self, verb: str, done: int, failed: dict[str, Exception], detail: str = "") -> None:
         if done:
-            self.notify(f"{verb} {done} execution{'s' if done != 1 else ''}.")
+            self.notify(
+                f"{verb} {done} execution{'s' if done != 1 else ''}" + (f": {detail}." if detail else ".")
+            )
         for execution_id, error in failed.items():
             reason = getattr(error, "faultstring", str(error))
             self.notify(
@@ -936,7 +938,9 @@ class ExecutionsPane(Pane):
     @on(ExecutionsRerun)
     def _rerun(self, event: ExecutionsRerun) -> None:
         event.stop()
-        self._report("Re-ran", len(event.started), event.failed)
+        # Which execution each new one re-ran (st2's context.re-run.ref), as the pane shows ids.
+        pairs = [f"{new.rerun_of[-8:]} as {new.short_id}" for new in event.started if new.rerun_of]
+        self._report("Re-ran", len(event.started), event.failed, ", ".join(pairs))
         self.apply_updates({execution.id: execution for execution in event.started}, set())
 
     # -- palette -----------------------------------------------------------------------------------------

@@ -134,7 +134,9 @@ class KeysPane(Pane):
         event.stop()
         if event.generation != self._generation:
             return
-        self.keys = {key_id(key): key for key in event.keys}
+        # By name (st2 lists them in storage order); a name in both scopes: system first, then by user.
+        ordered = sorted(event.keys, key=lambda key: (key.name, key.is_user_scope, key.user or ""))
+        self.keys = {key_id(key): key for key in ordered}
         self.revealed = {name: value for name, value in self.revealed.items() if name in self.keys}
         self.table.empty_text = f"No {self.scope} keys" + (
             f" starting with “{self.prefix}”." if self.prefix else "."

@@ -85,8 +85,10 @@ async def open_execution(pilot, execution_id: str) -> ExecutionScreen:
 
 
 def text_of(widget: Widget) -> str:
-    """What a widget shows, as plain text (a Static's content, or what another widget renders)."""
-    shown = widget.content if isinstance(widget, Static) else widget.render()
+    """What a widget shows, as plain text (a Static's content, or what another widget renders: a Static
+    that draws itself, such as the execution facts, has no content)."""
+    draws_itself = isinstance(widget, Static) and type(widget).render is not Static.render
+    shown = widget.content if isinstance(widget, Static) and not draws_itself else widget.render()
     console = Console(width=max(widget.size.width, 80), file=io.StringIO(), color_system=None, record=True)
     console.print(shown)
     return console.export_text()

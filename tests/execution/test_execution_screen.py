@@ -352,6 +352,7 @@ async def test_rerun_sends_the_parameters_back_but_never_the_secret_mask(st2_ser
         # What the screen holds (and shows) is the server's mask, not the secret.
         assert screen.execution.parameters["api_token"] == "********"
         assert "s3cret-value" not in text_of(screen.facts)
+        assert "api_token=********" in text_of(screen.facts)  # what is shown instead
 
         await pilot.press("R")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "RunActionScreen", what="the run form")

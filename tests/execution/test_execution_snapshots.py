@@ -10,6 +10,8 @@ from support.tui import wait_for
 from st2tui.widgets.output_log import OutputLog
 
 SIZE = (120, 36)
+# The URL the user configured: the st2web link is built from it (the test server's port changes every run).
+BASE_URL = "https://st2.example.com"
 HELLO = "echo Hello from StackStorm; echo to-stderr >&2"
 
 
@@ -40,7 +42,7 @@ async def _settled(pilot, screen) -> None:
 
 def test_succeeded_local_command(snapshot_server, make_app, frozen_clock, snap_compare):
     execution_id = _newest(snapshot_server, action="core.local", status="succeeded", cmd=HELLO)
-    app = make_app(snapshot_server, timezone="utc")
+    app = make_app(snapshot_server, timezone="utc", base_url=BASE_URL)
 
     async def run_before(pilot):
         screen = await open_execution(pilot, execution_id)
@@ -53,7 +55,7 @@ def test_succeeded_local_command(snapshot_server, make_app, frozen_clock, snap_c
 
 def test_failed_workflow_lands_on_the_failed_task(snapshot_server, make_app, frozen_clock, snap_compare):
     execution_id = _newest(snapshot_server, action="examples.nested-failure", status="failed")
-    app = make_app(snapshot_server, timezone="utc")
+    app = make_app(snapshot_server, timezone="utc", base_url=BASE_URL)
 
     async def run_before(pilot):
         screen = await open_execution(pilot, execution_id)
@@ -72,7 +74,7 @@ def test_failed_workflow_lands_on_the_failed_task(snapshot_server, make_app, fro
 def test_running_workflow_follows_every_task(
     snapshot_server, running_deploy, make_app, frozen_clock, snap_compare
 ):
-    app = make_app(snapshot_server, timezone="utc")
+    app = make_app(snapshot_server, timezone="utc", base_url=BASE_URL)
 
     async def run_before(pilot):
         screen = await open_execution(pilot, running_deploy)

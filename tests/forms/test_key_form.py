@@ -202,3 +202,49 @@ async def test_creating_a_key_that_already_exists_asks_before_replacing_it(forms
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="back to the form")
     assert _key(rest, "deploy_target")["value"] == existing
+
+
+def preview(screen: KeyFormScreen) -> str:
+    return shown(screen.query_one("#key-preview-body"))
+
+
+async def test_the_preview_shows_the_st2_key_set_command_with_secrets_masked(forms_server, make_app, rest):
+    app = make_app(forms_server)
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = await _open(pilot, None)
+        await enter(pilot, screen, "name", "deploy_window")
+        await enter(pilot, screen, "value", "sat 02:00")
+        await until(
+            pilot, lambda: "st2 key set deploy_window 'sat 02:00'" in preview(screen), what="the command"
+        )
+        await enter(pilot, screen, "ttl", "2h")
+        screen.field("scope").editor.value = 1  # user
+        await until(
+            pilot,
+            lambda: "st2 key set deploy_window 'sat 02:00' --scope user --ttl 7200" in preview(screen),
+            what="scope and TTL",
+        )
+        screen.field("secret").focus_editor()
+        await pilot.press("space")
+        await until(
+            pilot,
+            lambda: (
+                "st2 key set deploy_window '********' --encrypt --scope user --ttl 7200" in preview(screen)
+            ),
+            what="the secret masked",
+        )
+        assert "sat 02:00" not in preview(screen)
+        await pilot.press("escape")
+
+    # Editing a secret without reading it keeps the ciphertext: --encrypted, still masked.
+    rest.put("/api/v1/keys/vault_preview", json={"name": "vault_preview", "value": "hunter2", "secret": True})
+    key = KeyValuePair.from_dict(_key(rest, "vault_preview"))
+    app = make_app(forms_server)
+    async with app.run_test(size=(120, 50)) as pilot:
+        screen = await _open(pilot, key)
+        await until(
+            pilot,
+            lambda: "st2 key set vault_preview '********' --encrypted" in preview(screen),
+            what="the kept secret",
+        )
+        assert key.value not in preview(screen)

@@ -271,7 +271,11 @@ async def test_rerun_starts_the_selected_execution_again(fresh_server, make_app,
         await wait_for(
             pilot, lambda: pane.visible_rows[0].execution_id != original.id, what="the re-run on top"
         )
-        assert pane.listing.executions[pane.visible_rows[0].execution_id].action_ref == original.action_ref
+        rerun = pane.listing.executions[pane.visible_rows[0].execution_id]
+        assert rerun.action_ref == original.action_ref
+        # The notification says which execution was re-run, and as which.
+        said = f"Re-ran 1 execution: {original.short_id} as {rerun.short_id}."
+        await wait_for(pilot, lambda: any(n.message == said for n in app._notifications), what=said)
 
 
 async def test_enter_asks_for_the_execution_screen(st2_server, make_app):

@@ -214,6 +214,29 @@ async def test_keys_by_scope_and_prefix_with_secrets_revealed_only_on_request(fr
         assert all(key.name.startswith("deploy") for key in pane.keys.values())
 
 
+async def test_keys_are_listed_by_name(st2_server, make_app, rest):
+    api = rest(st2_server)
+    names = ["zz_sorted_last", "aa_sorted_first", "mm_sorted_middle"]
+    for name in names:  # stored out of order
+        assert api.client.put(f"/api/v1/keys/{name}", json={"name": name, "value": "v"}).status_code == 200
+    app = make_app(st2_server)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            await pilot.press("4")
+            pane = app.screen.query_one(KeysPane)
+            await wait_for(pilot, lambda: pane.loaded and "st2kv.system//zz_sorted_last" in pane.keys)
+            shown = [str(row.cells[0]) for row in pane.table.rows]
+            assert shown == sorted(shown), shown
+            assert (
+                shown.index("aa_sorted_first")
+                < shown.index("mm_sorted_middle")
+                < shown.index("zz_sorted_last")
+            )
+    finally:
+        for name in names:
+            api.client.delete(f"/api/v1/keys/{name}")
+
+
 async def test_a_key_is_deleted_after_confirmation(fresh_server, make_app, rest):
     api = rest(fresh_server)
     app = make_app(fresh_server)

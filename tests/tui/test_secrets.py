@@ -153,3 +153,30 @@ async def test_secrets_stay_masked_everywhere_unless_revealed(
     assert "POST" in artifacts["log file"] and "curl" in artifacts["log file"]
     found = [where for where, text in artifacts.items() if STORED in text or TYPED in text]
     assert found == [], f"secret found in {found}"
+
+
+async def test_secrets_show_as_st2s_mask(st2_server, make_app, rest):
+    """The README's mask, `********` (as st2 masks them), in the keys pane and the execution screen."""
+    api = rest(st2_server)
+    name = "mask_shown_key"
+    stored = api.client.put(f"/api/v1/keys/{name}", json={"name": name, "value": STORED, "secret": True})
+    assert stored.status_code == 200, stored.text
+    run = api.run(ACTION, message="hello", api_token=STORED)
+    await api.finished(run["id"])
+    app = make_app(st2_server)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: app.main_screen.signed_in, what="sign-in")
+            await pilot.press("4")
+            keys = app.main_screen.query_one(KeysPane)
+            await wait_for(pilot, lambda: any(key.name == name for key in keys.keys.values()), what="the key")
+            await pilot.pause(0.2)
+            line = next(line for line in screen_text(app).splitlines() if name in line)
+            assert "********" in line and "•" not in line, line
+            app.post_message(ExecutionOpenRequested(run["id"]))
+            await wait_for(pilot, lambda: isinstance(app.screen, ExecutionScreen) and app.screen.execution)
+            await pilot.pause(0.2)
+            line = next(line for line in screen_text(app).splitlines() if "api_token=" in line)
+            assert "api_token=********" in line and "•" not in line, line
+    finally:
+        api.client.delete(f"/api/v1/keys/{name}")

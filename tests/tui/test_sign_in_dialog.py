@@ -3,8 +3,8 @@ enter in the username moves on, a stray escape does not close st2tui, and its fo
 
 from __future__ import annotations
 
-from support.tui import wait_for
-from textual.widgets import Input
+from support.tui import screen_text, wait_for
+from textual.widgets import Checkbox, Input
 
 from st2tui.screens.sign_in import SignInScreen
 from st2tui.widgets.header import StatusHeader
@@ -76,3 +76,21 @@ async def test_the_footer_lists_the_dialogs_keys_not_the_main_screens(st2_server
         assert shown.get("enter") == "Sign in"
         assert shown.get("escape") == "Quit st2tui"
         assert "q" not in shown and "colon" not in shown, shown
+
+
+async def test_an_unticked_box_is_empty_even_when_disabled(st2_server, make_app):
+    """Without a usable keyring "Remember the password" is disabled and off: its box must not show the X
+    (Textual drew it in both states, told apart by colour only, so it read as ticked)."""
+    app = make_app(st2_server, username=None, password=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        dialog = await _dialog(pilot, app)
+        remember = dialog.query_one("#sign-in-remember", Checkbox)
+        assert remember.disabled and not remember.value
+        line = next(line for line in screen_text(app).splitlines() if "Remember the password" in line)
+        assert "X" not in line, line
+        # Ticked, the X shows.
+        remember.disabled = False
+        remember.value = True
+        await pilot.pause()
+        line = next(line for line in screen_text(app).splitlines() if "Remember the password" in line)
+        assert "X" in line, line

@@ -278,15 +278,19 @@ KEY_FORM_MESSAGES = {
 }
 
 
+async def open_new_key_form(pilot) -> KeyFormScreen:
+    await signed_in(pilot)
+    pilot.app.post_message(KeyEditRequested(None))
+    await until(pilot, lambda: isinstance(pilot.app.screen, KeyFormScreen), what="the key form")
+    return pilot.app.screen
+
+
 @pytest.mark.parametrize("names", VALUE_GROUPS, ids=GROUP_IDS)
 async def test_key_form_sweep_refuses_at_the_field(forms_server, make_app, names):
     app = make_app(forms_server)
     transport = await recording(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await signed_in(pilot)
-        app.post_message(KeyEditRequested(None))
-        await until(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="the key form")
-        screen = app.screen
+        screen = await open_new_key_form(pilot)
         await sweep_form(
             pilot, screen, key_form_refuses, KEY_FORM_MESSAGES, lambda: transport.writes("/keys"), names
         )
@@ -298,10 +302,7 @@ async def test_key_form_saves_every_value_its_fields_accept_exactly(forms_server
     app = make_app(forms_server)
     transport = await recording(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await signed_in(pilot)
-        app.post_message(KeyEditRequested(None))
-        await until(pilot, lambda: isinstance(app.screen, KeyFormScreen), what="the key form")
-        screen = app.screen
+        screen = await open_new_key_form(pilot)
         # All accepted odd names in one name, all accepted odd values in one value: saved, read back exactly.
         accepted = accepted_by(screen, key_form_refuses)
         name = "|".join(odd_texts(accepted["name"]))
@@ -356,16 +357,20 @@ async def _ask(rest) -> Inquiry:
     return Inquiry.from_dict(wait_until(pending, message="the inquiry"))
 
 
+async def open_response_form(pilot, inquiry: Inquiry) -> InquiryFormScreen:
+    await signed_in(pilot)
+    pilot.app.post_message(InquiryResponseRequested(inquiry))
+    await until(pilot, lambda: isinstance(pilot.app.screen, InquiryFormScreen), what="the response form")
+    return pilot.app.screen
+
+
 @pytest.mark.parametrize("names", VALUE_GROUPS, ids=GROUP_IDS)
 async def test_inquiry_form_sweep_refuses_at_the_field(forms_server, make_app, rest, names):
     inquiry = await _ask(rest)
     app = make_app(forms_server)
     transport = await recording(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await signed_in(pilot)
-        app.post_message(InquiryResponseRequested(inquiry))
-        await until(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
-        screen = app.screen
+        screen = await open_response_form(pilot, inquiry)
         accepted = await sweep_form(
             pilot, screen, schema_refuses, INQUIRY_MESSAGES, lambda: transport.writes("/inquiries"), names
         )
@@ -379,10 +384,7 @@ async def test_inquiry_form_sends_odd_text_exactly(forms_server, make_app, rest)
     app = make_app(forms_server)
     transport = await recording(app)
     async with app.run_test(size=(120, 40)) as pilot:
-        await signed_in(pilot)
-        app.post_message(InquiryResponseRequested(inquiry))
-        await until(pilot, lambda: isinstance(app.screen, InquiryFormScreen), what="the response form")
-        screen = app.screen
+        screen = await open_response_form(pilot, inquiry)
         # A valid answer with odd text in it is sent and stored exactly.
         odd = VALUES["ANSI"] + VALUES["RTL"] + VALUES["SQL"] + VALUES["NUL"] + VALUES["huge (1 MB)"]
         for field in screen.fields:

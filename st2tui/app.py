@@ -30,7 +30,7 @@ from st2tui.messages import (
     SignedIn,
     StreamStateChanged,
 )
-from st2tui.models import WhoAmI
+from st2tui.models import Execution, Page, WhoAmI
 from st2tui.screens.main import MainScreen
 from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.text import UNSAFE_RE, visible
@@ -40,6 +40,7 @@ from st2tui.widgets.keys import KeysPane
 if TYPE_CHECKING:
     from textual.color import Color
 
+    from st2tui.prefetch import StartRequests
     from st2tui.screens.key_form import KeyFormOutcome
 
 RETRY_SECONDS = 5.0
@@ -86,6 +87,8 @@ class St2TuiApp(App[None]):
 
     # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
     open_on_start: str | None = None
+    # The start's requests, sent before the UI was built (st2tui.prefetch); the launcher sets them.
+    start_requests: StartRequests | None = None
     # Said once on start (e.g. a token cache others can write); the launcher sets them.
     startup_warnings: list[str] = []  # replaced, never changed in place
     # Where a crash report goes; the path of the one written, if the app crashed.
@@ -185,6 +188,34 @@ class St2TuiApp(App[None]):
 
     async def _authenticate(self) -> None:
         """Authenticate (asking when there are no usable credentials), then announce who we are."""
+        first_page: tuple[dict[str, Any], Page[Execution]] | None = None
+        start, self.start_requests = self.start_requests, None
+        answers = await start.answers() if start is not None else None
+        if answers is not None:
+            # Asked before the UI was built: nothing left to ask before the rows show.
+            if answers.token is not None:
+                self.client.set_token(answers.token)
+            whoami, version = answers.whoami, answers.version
+            first_page = (answers.params, answers.page)
+        else:
+            signed_in = await self._sign_in()
+            if signed_in is None:
+                return
+            whoami, version = signed_in
+        # From now on an expired session asks on top of whatever is on screen, then carries on.
+        self.client.prompt_credentials = self._ask_credentials
+        self._apply_role(whoami)
+        self.main_screen.post_message(
+            SignedIn(whoami, self.connection.display_name, version, first_page=first_page)
+        )
+        if self.open_on_start:
+            # `st2tui --execution ID|last`: straight to that execution, once signed in.
+            execution_id, self.open_on_start = self.open_on_start, None
+            self.post_message(ExecutionOpenRequested(execution_id))
+
+    async def _sign_in(self) -> tuple[WhoAmI, str] | None:
+        """Ask who we are until the server answers (asking for credentials when it refuses); None when
+        the user gave up signing in."""
         error = ""
         told_unreachable = False
         while True:
@@ -200,7 +231,7 @@ class St2TuiApp(App[None]):
                 )
                 if details is None:
                     self.exit(message="Not signed in.")
-                    return
+                    return None
                 self.client.set_token(None)
                 self.client.set_credentials(username=details.username, password=details.password)
                 if details.remember and self.secrets is not None:
@@ -228,15 +259,7 @@ class St2TuiApp(App[None]):
                 self.notify(f"Signing in failed: {exc}", severity="error")
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            break
-        # From now on an expired session asks on top of whatever is on screen, then carries on.
-        self.client.prompt_credentials = self._ask_credentials
-        self._apply_role(whoami)
-        self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
-        if self.open_on_start:
-            # `st2tui --execution ID|last`: straight to that execution, once signed in.
-            execution_id, self.open_on_start = self.open_on_start, None
-            self.post_message(ExecutionOpenRequested(execution_id))
+            return whoami, version
 
     def _apply_role(self, whoami: WhoAmI) -> None:
         """Hide what the user's role cannot do (st2's `observer`), as `--readonly` hides everything that

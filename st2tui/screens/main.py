@@ -207,7 +207,7 @@ class MainScreen(Screen):
         self.signed_in = True
         for name, _ in PANES:
             self.pane(name).loaded = False
-        self.executions.reload()
+        self.executions.reload(first_page=event.first_page)
         self.inquiries.reload()
         if self.current_name not in ("executions", "inquiries"):
             self.current_pane.reload()

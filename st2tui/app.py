@@ -30,7 +30,7 @@ from st2tui.messages import (
     SignedIn,
     StreamStateChanged,
 )
-from st2tui.models import Execution, Page, WhoAmI
+from st2tui.models import Execution, Page, Token, WhoAmI
 from st2tui.screens.main import MainScreen
 from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.text import UNSAFE_RE, visible
@@ -165,10 +165,20 @@ class St2TuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
-        self.push_screen(MainScreen())
+        main = MainScreen()
+        answers = self.start_requests.ready() if self.start_requests is not None else None
+        if answers is not None:
+            # The start requests were answered while the UI loaded: the main screen starts signed in, and
+            # its first frame shows their rows.
+            self.start_requests = None
+            main.signed_in_on_mount = self._signed_in(
+                answers.whoami, answers.version, answers.token, (answers.params, answers.page)
+            )
+        self.push_screen(main)
         for warning in self.startup_warnings:
             self.notify(warning, title="Security", severity="warning", timeout=15)
-        self.sign_in()
+        if answers is None:
+            self.sign_in()
         self.call_after_refresh(self._started)
 
     def _started(self) -> None:
@@ -188,30 +198,38 @@ class St2TuiApp(App[None]):
 
     async def _authenticate(self) -> None:
         """Authenticate (asking when there are no usable credentials), then announce who we are."""
-        first_page: tuple[dict[str, Any], Page[Execution]] | None = None
         start, self.start_requests = self.start_requests, None
         answers = await start.answers() if start is not None else None
         if answers is not None:
             # Asked before the UI was built: nothing left to ask before the rows show.
-            if answers.token is not None:
-                self.client.set_token(answers.token)
-            whoami, version = answers.whoami, answers.version
-            first_page = (answers.params, answers.page)
+            message = self._signed_in(
+                answers.whoami, answers.version, answers.token, (answers.params, answers.page)
+            )
         else:
             signed_in = await self._sign_in()
             if signed_in is None:
                 return
-            whoami, version = signed_in
+            message = self._signed_in(*signed_in, None, None)
+        self.main_screen.post_message(message)
+
+    def _signed_in(
+        self,
+        whoami: WhoAmI,
+        version: str,
+        token: Token | None,
+        first_page: tuple[dict[str, Any], Page[Execution]] | None,
+    ) -> SignedIn:
+        """Take the session over (role, expiry prompt) and make the message that starts the main screen's."""
+        if token is not None:
+            self.client.set_token(token)
         # From now on an expired session asks on top of whatever is on screen, then carries on.
         self.client.prompt_credentials = self._ask_credentials
         self._apply_role(whoami)
-        self.main_screen.post_message(
-            SignedIn(whoami, self.connection.display_name, version, first_page=first_page)
-        )
         if self.open_on_start:
             # `st2tui --execution ID|last`: straight to that execution, once signed in.
             execution_id, self.open_on_start = self.open_on_start, None
             self.post_message(ExecutionOpenRequested(execution_id))
+        return SignedIn(whoami, self.connection.display_name, version, first_page=first_page)
 
     async def _sign_in(self) -> tuple[WhoAmI, str] | None:
         """Ask who we are until the server answers (asking for credentials when it refuses); None when

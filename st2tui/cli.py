@@ -224,6 +224,10 @@ def main(argv: list[str] | None = None, run: Callable[[Any], None] | None = None
     # garbage among them while they are made only slows the first frame. The app turns collection back
     # on once the main screen is up (St2TuiApp._started).
     gc.disable()
+    # httpx imports its own command-line client (click, pygments, rich.progress: ~25 ms) unless that fails;
+    # st2tui never runs it, so the import is made to fail (httpx then defines a stub `main`).
+    if "httpx" not in sys.modules:
+        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     args = build_parser().parse_args(argv)
     from st2tui.launch import run_tui
 

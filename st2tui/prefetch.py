@@ -99,6 +99,12 @@ class StartRequests:
             )
         return StartAnswers(whoami, version, self.params, page, tokens[-1] if tokens else None)
 
+    def ready(self) -> StartAnswers | None:
+        """The answers if they are all in (without waiting); None when not yet or when one failed."""
+        if not self._future.done() or self._future.exception() is not None:
+            return None
+        return self._future.result()
+
     async def answers(self) -> StartAnswers | None:
         """The answers, or None when a request failed (the app then asks the usual way)."""
         try:

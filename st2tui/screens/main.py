@@ -128,6 +128,9 @@ class MainScreen(Screen):
         super().__init__()
         self._poll_timer: Timer | None = None
         self.signed_in = False
+        # Set by the app when the session was ready before this screen: started on mount, before the
+        # first frame.
+        self.signed_in_on_mount: SignedIn | None = None
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(id="status-header")
@@ -191,6 +194,9 @@ class MainScreen(Screen):
         self.tail.filter_matches = self._list_would_show
         default = app.settings.default_pane
         self.action_show_pane(default if default in dict(PANES) else PANES[0][0])
+        if self.signed_in_on_mount is not None:
+            self.start_session(self.signed_in_on_mount)
+            self.signed_in_on_mount = None
 
     # -- session -------------------------------------------------------------------------------------------
 

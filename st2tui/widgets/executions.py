@@ -381,7 +381,8 @@ class ExecutionsPane(Pane):
         self.table.empty_text = "Loading executions…"
         if first_page is not None and first_page[0] == {"limit": PAGE_SIZE, **self._list_params()}:
             self.workers.cancel_group(self, "executions-list")
-            self.post_message(ExecutionsLoaded(first_page[1], self._generation, "replace"))
+            # Shown now, not posted: on start this puts the rows in the first frame.
+            self._show_page(ExecutionsLoaded(first_page[1], self._generation, "replace"))
         else:
             self.load_page("replace")
         self.load_activity()

@@ -32,16 +32,14 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, Page, Token, WhoAmI
 from st2tui.screens.main import MainScreen
-from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.text import UNSAFE_RE, visible
-from st2tui.widgets.inquiries import InquiriesPane
-from st2tui.widgets.keys import KeysPane
 
 if TYPE_CHECKING:
     from textual.color import Color
 
     from st2tui.prefetch import StartRequests
     from st2tui.screens.key_form import KeyFormOutcome
+    from st2tui.screens.sign_in import SignInDetails
 
 RETRY_SECONDS = 5.0
 
@@ -238,6 +236,8 @@ class St2TuiApp(App[None]):
         told_unreachable = False
         while True:
             if not self.client.has_credentials or error:
+                from st2tui.screens.sign_in import SignInScreen
+
                 details = await self.push_screen_wait(
                     SignInScreen(
                         self.connection.display_name,
@@ -295,6 +295,8 @@ class St2TuiApp(App[None]):
         """The client's prompt when a session cannot be renewed silently: the sign-in dialog opens over
         the current screen (a half-filled form stays as it is beneath) and the request that failed is
         sent again after signing in."""
+        from st2tui.screens.sign_in import SignInScreen
+
         answered: asyncio.Future[SignInDetails | None] = asyncio.get_running_loop().create_future()
         dialog = SignInScreen(
             self.connection.display_name,
@@ -413,7 +415,7 @@ class St2TuiApp(App[None]):
                 return
             verb = "Deleted" if outcome.deleted else "Saved"
             self.notify(f"{verb} key {outcome.key.name}.")
-            for pane in self.main_screen.query(KeysPane):
+            for pane in self.main_screen.query("KeysPane"):
                 pane.resync()
 
         from st2tui.screens.key_form import KeyFormScreen
@@ -431,7 +433,7 @@ class St2TuiApp(App[None]):
             if response is None:
                 return
             self.notify(f"Answered inquiry {event.inquiry.id[-8:]}: the workflow resumes.")
-            for pane in self.main_screen.query(InquiriesPane):
+            for pane in self.main_screen.query("InquiriesPane"):
                 pane.resync()
 
         from st2tui.screens.inquiry_form import InquiryFormScreen

@@ -73,6 +73,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--markdown", type=Path, help="update the generated section of this file (RESULTS.md)"
     )
     parser.add_argument(
+        "--runs", type=int, metavar="N", help="starts of each side in scenario 1 (default 7, 3 with --quick)"
+    )
+    parser.add_argument(
         "--server-url",
         metavar="URL",
         help="run scenario 1 against this StackStorm (nginx-style base serving /auth/v1, /api/v1, "
@@ -92,7 +95,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    ctx = Context(Options(quick=args.quick, server_url=args.server_url))
+    ctx = Context(Options(quick=args.quick, server_url=args.server_url, runs=args.runs))
     run = {
         "started": now_iso(),
         "command": "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv),

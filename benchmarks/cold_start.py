@@ -102,7 +102,7 @@ def measure(
 def run(ctx: Context, result: ScenarioResult) -> None:
     server, token = ctx.first_page_server()
     cli = ctx.cli(server, token)
-    ours, theirs = measure(server, token, cli, ctx.options.pick(7, 3))
+    ours, theirs = measure(server, token, cli, ctx.options.runs or ctx.options.pick(7, 3))
     row = Row(
         "1 cold start",
         f"first page of {PAGE} on screen, fresh process (ms)",

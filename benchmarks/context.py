@@ -17,6 +17,7 @@ WORKFLOW_CHILDREN = 500
 class Options:
     quick: bool = False
     server_url: str | None = None  # another StackStorm for scenario 1 (e.g. a real one)
+    runs: int | None = None  # starts of each side in scenario 1
 
     def pick(self, full: Any, quick: Any) -> Any:
         return quick if self.quick else full

@@ -162,12 +162,20 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         first = self._first_pane_name()
+        # Signed in before this screen (the start requests were answered): the rest after the first frame.
+        # Otherwise a dialog may open over this screen at once, and widgets mounted under it are not
+        # composed in time: then everything now.
+        later = self.signed_in_on_mount is not None
         yield StatusHeader(id="status-header")
         with TabbedContent(id="panes", initial=first):
             for number, (name, title) in enumerate(PANES, start=1):
                 with TabPane(f"{number} {title}", id=name):
-                    if name == first:
+                    # The executions pane always: the start requests fill it, and the stream feeds it.
+                    if not later or name in (first, "executions"):
                         yield new_pane(name)
+        if not later:
+            yield self._new_tail()
+            yield CommandBar(id="command-bar")
         yield Footer(compact=True)
 
     def _first_pane_name(self) -> str:
@@ -176,19 +184,15 @@ class MainScreen(Screen):
 
     async def _mount_rest(self) -> None:
         """After the first frame: the other panes, the tail pane and the command bar."""
-        from st2tui.widgets.tail import TailPane
-
-        tail = TailPane(id="tail")
-        tail.display = False
-        tail.filter_matches = self._list_would_show
-        await self.mount(tail, CommandBar(id="command-bar"), before=self.query_one(Footer))
-        tail.panel.stream_state = self.header.stream_state
+        if not self.query("#tail"):
+            await self.mount(self._new_tail(), CommandBar(id="command-bar"), before=self.query_one(Footer))
         await asyncio.gather(
             *(
                 self.query_one(f"TabPane#{name}", TabPane).mount(new_pane(name))
                 for name in self._missing_panes()
             )
         )
+        self.tail.panel.stream_state = self.header.stream_state
         self.watch(self.inquiries, "count", self._show_inquiry_count)
         if self.signed_in:
             self.inquiries.reload()
@@ -203,6 +207,14 @@ class MainScreen(Screen):
             return False
         self._waiting.append(call)
         return True
+
+    def _new_tail(self) -> TailPane:
+        from st2tui.widgets.tail import TailPane
+
+        tail = TailPane(id="tail")
+        tail.display = False  # `T` shows it
+        tail.filter_matches = self._list_would_show
+        return tail
 
     def _missing_panes(self) -> list[str]:
         return [name for name, _ in PANES if not self.query(f"#{name}-pane")]
@@ -255,7 +267,9 @@ class MainScreen(Screen):
         if self.signed_in_on_mount is not None:
             self.start_session(self.signed_in_on_mount)
             self.signed_in_on_mount = None
-        self.call_after_refresh(self._mount_rest)
+            self.call_after_refresh(self._mount_rest)
+        else:
+            self.call_next(self._mount_rest)  # all mounted already: only the wiring
 
     # -- session -------------------------------------------------------------------------------------------
 

@@ -80,3 +80,18 @@ async def test_refused_start_requests_end_in_the_sign_in_dialog(st2_server, tmp_
     app = _app(connection, start, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, SignInScreen), what="the sign-in dialog")
+
+
+async def test_the_configured_first_pane_opens_first_and_the_list_is_there_behind_it(st2_server, make_app):
+    from textual.widgets import TabbedContent
+
+    from st2tui.widgets.rules import RulesPane
+
+    app = make_app(st2_server, default_pane="rules")
+    async with app.run_test(size=(120, 36)) as pilot:
+        assert app.screen.query_one(TabbedContent).active == "rules"
+        rules = app.screen.query_one(RulesPane)
+        await wait_for(pilot, lambda: rules.table.row_count > 0, what="rules")
+        await pilot.press("1")
+        executions = app.screen.query_one(ExecutionsPane)
+        await wait_for(pilot, lambda: executions.table.row_count > 0, what="executions")

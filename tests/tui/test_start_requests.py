@@ -95,3 +95,22 @@ async def test_the_configured_first_pane_opens_first_and_the_list_is_there_behin
         await pilot.press("1")
         executions = app.screen.query_one(ExecutionsPane)
         await wait_for(pilot, lambda: executions.table.row_count > 0, what="executions")
+
+
+async def test_keys_pressed_at_once_reach_the_parts_built_after_the_first_frame(st2_server, tmp_path):
+    from textual.widgets import TabbedContent
+
+    from st2tui.widgets.actions import ActionsPane
+
+    connection = _connection(st2_server, _token(st2_server))
+    start = StartRequests(connection, params=first_page_params(utc=False))
+    await _answered(start)
+    app = _app(connection, start, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("2", "T")
+        await wait_for(pilot, lambda: app.screen.query_one(TabbedContent).active == "actions", what="pane 2")
+        actions = app.screen.query_one(ActionsPane)
+        await wait_for(pilot, lambda: len(actions.actions_tree.root.children) > 0, what="the packs")
+        await wait_for(pilot, lambda: app.screen.query_one("#tail").display, what="the tail pane")
+        # The inquiries pane (mounted after the first frame) is read too: its tab counts what waits.
+        await wait_for(pilot, lambda: app.screen.query_one("#inquiries-pane").loaded, what="inquiries")

@@ -125,6 +125,13 @@ class St2TuiApp(App[None]):
             return False
         return True
 
+    async def action_command_palette(self) -> None:
+        # Over the main screen only once it is complete (see MainScreen.build_rest_later).
+        screens = [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
+        if screens:
+            await screens[0].complete.wait()
+        super().action_command_palette()
+
     def action_leave(self) -> None:
         self.exit()
 
@@ -164,6 +171,9 @@ class St2TuiApp(App[None]):
     def on_mount(self) -> None:
         self.theme = self.settings.theme
         main = MainScreen()
+        # A start with credentials: the rest of the main screen is built after the first frame (unless a
+        # screen of its own opens at once), and a sign-in dialog, if it comes to that, waits for it.
+        main.build_rest_later = self.start_requests is not None and not self.open_on_start
         answers = self.start_requests.ready() if self.start_requests is not None else None
         if answers is not None:
             # The start requests were answered while the UI loaded: the main screen starts signed in, and
@@ -238,6 +248,7 @@ class St2TuiApp(App[None]):
             if not self.client.has_credentials or error:
                 from st2tui.screens.sign_in import SignInScreen
 
+                await self.main_screen.complete.wait()
                 details = await self.push_screen_wait(
                     SignInScreen(
                         self.connection.display_name,
@@ -297,6 +308,7 @@ class St2TuiApp(App[None]):
         sent again after signing in."""
         from st2tui.screens.sign_in import SignInScreen
 
+        await self.main_screen.complete.wait()
         answered: asyncio.Future[SignInDetails | None] = asyncio.get_running_loop().create_future()
         dialog = SignInScreen(
             self.connection.display_name,

@@ -1,5 +1,6 @@
-"""What `st2tui` loads before its first page is on screen stays small: screens, panes and libraries the
-first frame does not show are imported when first used (a later start would otherwise creep back up).
+"""What `st2tui` loads before its first frame stays small: screens, panes and libraries the first frame
+(the executions list) does not show are imported after it or when first used (a start would otherwise
+creep back up).
 `--help` and `--version` answer without loading the UI at all. Each check runs in a fresh interpreter."""
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import sys
 
 import httpx
 
-# Not needed for the first page of the executions list: loaded when first shown or used.
-NOT_BEFORE_FIRST_PAGE = [
+# Not needed for the first frame (the executions list): loaded after it, or when first shown or used.
+NOT_BEFORE_FIRST_FRAME = [
     "st2tui.demo",
     "st2tui.screens.execution",
     "st2tui.screens.run_action",
@@ -37,9 +38,9 @@ NOT_BEFORE_FIRST_PAGE = [
     "click",
 ]
 
-# The child: `st2tui` as the console script runs it, headless; at the first frame that shows rows it
-# prints the modules loaded so far and quits.
-FIRST_PAGE_CHILD = """
+# The child: `st2tui` as the console script runs it, headless; at its first frame it prints the modules
+# loaded so far and quits.
+FIRST_FRAME_CHILD = """
 import asyncio, json, sys
 from st2tui.cli import main
 
@@ -49,19 +50,17 @@ def run(app):
 
     def recording(screen, renderable):
         display(screen, renderable)
-        if renderable is not None and not loaded:
-            panes = screen.query("ExecutionsPane")
-            if panes and panes.first().table.row_count:
-                loaded.append(sorted(name for name, module in sys.modules.items() if module is not None))
+        if renderable is not None and not loaded and screen.query("ExecutionsPane"):
+            loaded.append(sorted(name for name, module in sys.modules.items() if module is not None))
 
     app._display = recording
 
-    async def first_page():
+    async def first_frame():
         async with app.run_test(size=(120, 36)):
             while not loaded:
                 await asyncio.sleep(0.01)
 
-    asyncio.run(first_page())
+    asyncio.run(first_frame())
     print("MODULES " + json.dumps(loaded[0]))
 
 sys.exit(main([], run=run))
@@ -79,7 +78,7 @@ def _under(loaded: list[str], packages: list[str]) -> list[str]:
     )
 
 
-def test_first_page_loads_only_what_it_shows(st2_server, tmp_path):
+def test_the_first_frame_loads_only_what_it_shows(st2_server, tmp_path):
     token = httpx.post(
         f"{st2_server.auth_url}/tokens", auth=(st2_server.username, st2_server.password), json={}
     ).json()["token"]
@@ -93,12 +92,12 @@ def test_first_page_loads_only_what_it_shows(st2_server, tmp_path):
         ST2_AUTH_TOKEN=token,
     )
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_PAGE_CHILD], capture_output=True, text=True, env=env, timeout=120
+        [sys.executable, "-c", FIRST_FRAME_CHILD], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stderr
     loaded = _loaded(result.stdout)
     assert "st2tui.widgets.executions" in loaded
-    assert _under(loaded, NOT_BEFORE_FIRST_PAGE) == []
+    assert _under(loaded, NOT_BEFORE_FIRST_FRAME) == []
 
 
 def _loaded_after(argv: list[str]) -> tuple[str, list[str]]:

@@ -159,13 +159,15 @@ class MainScreen(Screen):
         # Set by the app when the session was ready before this screen: started on mount, before the
         # first frame.
         self.signed_in_on_mount: SignedIn | None = None
+        # Set by the app when nothing will open over this screen before the first frame's rows (a fast
+        # start): the other panes, the tail and the command bar are then built right after that frame.
+        self.build_rest_later = False
 
     def compose(self) -> ComposeResult:
         first = self._first_pane_name()
-        # Signed in before this screen (the start requests were answered): the rest after the first frame.
-        # Otherwise a dialog may open over this screen at once, and widgets mounted under it are not
-        # composed in time: then everything now.
-        later = self.signed_in_on_mount is not None
+        # Widgets mounted while another screen is over this one are not composed in time (a dialog that
+        # opens at once): only a fast start builds the rest later, and dialogs wait for it (`complete`).
+        later = self.build_rest_later
         yield StatusHeader(id="status-header")
         with TabbedContent(id="panes", initial=first):
             for number, (name, title) in enumerate(PANES, start=1):
@@ -267,6 +269,7 @@ class MainScreen(Screen):
         if self.signed_in_on_mount is not None:
             self.start_session(self.signed_in_on_mount)
             self.signed_in_on_mount = None
+        if self.build_rest_later:
             self.call_after_refresh(self._mount_rest)
         else:
             self.call_next(self._mount_rest)  # all mounted already: only the wiring
@@ -586,6 +589,8 @@ class MainScreen(Screen):
             self.app.switch_profile(name)
 
     def action_help(self) -> None:
+        if self._after_rest(self.action_help):
+            return
         from st2tui.screens.help import HelpScreen, help_entries
 
         self.app.push_screen(HelpScreen(help_entries(self)))

@@ -72,24 +72,37 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--markdown", type=Path, help="update the generated section of this file (RESULTS.md)"
     )
+    parser.add_argument(
+        "--runs", type=int, metavar="N", help="starts of each side in scenario 1 (default 7, 3 with --quick)"
+    )
+    parser.add_argument(
+        "--server-url",
+        metavar="URL",
+        help="run scenario 1 against this StackStorm (nginx-style base serving /auth/v1, /api/v1, "
+        "/stream/v1; it needs 50 executions) instead of the demo server; the user is "
+        "$ST2TUI_BENCH_USER (default st2admin), the password $ST2TUI_BENCH_PASSWORD",
+    )
     args = parser.parse_args(argv)
     chosen = [part.strip().upper() for part in (args.only or ",".join(SCENARIOS)).split(",") if part.strip()]
     unknown = [key for key in chosen if key not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenarios {', '.join(unknown)} (choose from {', '.join(SCENARIOS)})")
+    if args.server_url and chosen != ["1"]:
+        parser.error("--server-url runs scenario 1 only (the others need the demo server): add --only 1")
     args.chosen = chosen
     return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    ctx = Context(Options(quick=args.quick))
+    ctx = Context(Options(quick=args.quick, server_url=args.server_url, runs=args.runs))
     run = {
         "started": now_iso(),
         "command": "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv),
         "quick": args.quick,
         "machine": machine(),
         "st2_cli": ctx.cli_binary,
+        "server": args.server_url or "demo server",
     }
     print(f"st2 CLI: {ctx.cli_binary or 'not found: peer columns will say n/a'}", flush=True)
     results: list[ScenarioResult] = []

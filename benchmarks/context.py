@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ WORKFLOW_CHILDREN = 500
 @dataclass(frozen=True)
 class Options:
     quick: bool = False
+    server_url: str | None = None  # another StackStorm for scenario 1 (e.g. a real one)
+    runs: int | None = None  # starts of each side in scenario 1
 
     def pick(self, full: Any, quick: Any) -> Any:
         return quick if self.quick else full
@@ -29,6 +32,7 @@ class Context:
         self.options = options
         self.cli_binary = find_st2_cli()
         self._servers: dict[str, tuple[ServerProcess, str]] = {}
+        self._external: dict[str, tuple[dict[str, Any], str]] = {}
         self._clis: list[St2Cli] = []
 
     def _server(self, name: str, spec: ServerSpec) -> tuple[dict[str, Any], str]:
@@ -41,6 +45,24 @@ class Context:
     def seeded(self) -> tuple[dict[str, Any], str]:
         """The demo server with its seeded history (about 300 top-level executions): (info, token)."""
         return self._server("seeded", ServerSpec())
+
+    def first_page_server(self) -> tuple[dict[str, Any], str]:
+        """Scenario 1's server: `--server-url` when given, else the seeded demo: (info, token)."""
+        url = self.options.server_url
+        if not url:
+            return self.seeded()
+        if "external" not in self._external:
+            base = url.rstrip("/")
+            info = {
+                "base_url": base,
+                "auth_url": f"{base}/auth/v1",
+                "api_url": f"{base}/api/v1",
+                "stream_url": f"{base}/stream/v1",
+                "username": os.environ.get("ST2TUI_BENCH_USER", "st2admin"),
+                "password": os.environ.get("ST2TUI_BENCH_PASSWORD", ""),
+            }
+            self._external["external"] = (info, asyncio.run(token_of(info)))
+        return self._external["external"]
 
     def scale(self) -> tuple[dict[str, Any], str]:
         """100,000 executions (20,000 with --quick) and the newest a workflow with 500 children."""

@@ -32,17 +32,16 @@ from st2tui.messages import (
     SignedIn,
     StreamStateChanged,
 )
-from st2tui.models import WhoAmI
+from st2tui.models import Execution, Page, Token, WhoAmI
 from st2tui.screens.main import MainScreen
-from st2tui.screens.sign_in import SignInDetails, SignInScreen
 from st2tui.text import UNSAFE_RE, visible
-from st2tui.widgets.inquiries import InquiriesPane
-from st2tui.widgets.keys import KeysPane
 
 if TYPE_CHECKING:
     from textual.color import Color
 
+    from st2tui.prefetch import StartRequests
     from st2tui.screens.key_form import KeyFormOutcome
+    from st2tui.screens.sign_in import SignInDetails
 
 RETRY_SECONDS = 5.0
 
@@ -90,6 +89,8 @@ class St2TuiApp(App[None]):
 
     # An execution to show as soon as the session is signed in (`--execution`); the launcher sets it.
     open_on_start: str | None = None
+    # The start's requests, sent before the UI was built (st2tui.prefetch); the launcher sets them.
+    start_requests: StartRequests | None = None
     # Said once on start (e.g. a token cache others can write); the launcher sets them.
     startup_warnings: list[str] = []  # replaced, never changed in place
     # Where a crash report goes; the path of the one written, if the app crashed.
@@ -127,6 +128,13 @@ class St2TuiApp(App[None]):
         if action == "leave" and isinstance(self.screen, ModalScreen):
             return False
         return True
+
+    async def action_command_palette(self) -> None:
+        # Over the main screen only once it is complete (see MainScreen.build_rest_later).
+        screens = [screen for screen in self.screen_stack if isinstance(screen, MainScreen)]
+        if screens:
+            await screens[0].complete.wait()
+        super().action_command_palette()
 
     def action_leave(self) -> None:
         self.exit()
@@ -172,10 +180,23 @@ class St2TuiApp(App[None]):
 
     def on_mount(self) -> None:
         self.theme = self.settings.theme
-        self.push_screen(MainScreen())
+        main = MainScreen()
+        # A start with credentials: the rest of the main screen is built after the first frame (unless a
+        # screen of its own opens at once), and a sign-in dialog, if it comes to that, waits for it.
+        main.build_rest_later = self.start_requests is not None and not self.open_on_start
+        answers = self.start_requests.ready() if self.start_requests is not None else None
+        if answers is not None:
+            # The start requests were answered while the UI loaded: the main screen starts signed in, and
+            # its first frame shows their rows.
+            self.start_requests = None
+            main.signed_in_on_mount = self._signed_in(
+                answers.whoami, answers.version, answers.token, (answers.params, answers.page)
+            )
+        self.push_screen(main)
         for warning in self.startup_warnings:
             self.notify(warning, title="Security", severity="warning", timeout=15)
-        self.sign_in()
+        if answers is None:
+            self.sign_in()
         self.call_after_refresh(self._started)
 
     def _started(self) -> None:
@@ -195,10 +216,49 @@ class St2TuiApp(App[None]):
 
     async def _authenticate(self) -> None:
         """Authenticate (asking when there are no usable credentials), then announce who we are."""
+        start, self.start_requests = self.start_requests, None
+        answers = await start.answers() if start is not None else None
+        if answers is not None:
+            # Asked before the UI was built: nothing left to ask before the rows show.
+            message = self._signed_in(
+                answers.whoami, answers.version, answers.token, (answers.params, answers.page)
+            )
+        else:
+            signed_in = await self._sign_in()
+            if signed_in is None:
+                return
+            message = self._signed_in(*signed_in, None, None)
+        self.main_screen.post_message(message)
+
+    def _signed_in(
+        self,
+        whoami: WhoAmI,
+        version: str,
+        token: Token | None,
+        first_page: tuple[dict[str, Any], Page[Execution]] | None,
+    ) -> SignedIn:
+        """Take the session over (role, expiry prompt) and make the message that starts the main screen's."""
+        if token is not None:
+            self.client.set_token(token)
+        # From now on an expired session asks on top of whatever is on screen, then carries on.
+        self.client.prompt_credentials = self._ask_credentials
+        self._apply_role(whoami)
+        if self.open_on_start:
+            # `st2tui --execution ID|last`: straight to that execution, once signed in.
+            execution_id, self.open_on_start = self.open_on_start, None
+            self.post_message(ExecutionOpenRequested(execution_id))
+        return SignedIn(whoami, self.connection.display_name, version, first_page=first_page)
+
+    async def _sign_in(self) -> tuple[WhoAmI, str] | None:
+        """Ask who we are until the server answers (asking for credentials when it refuses); None when
+        the user gave up signing in."""
         error = ""
         told_unreachable = False
         while True:
             if not self.client.has_credentials or error:
+                from st2tui.screens.sign_in import SignInScreen
+
+                await self.main_screen.complete.wait()
                 details = await self.push_screen_wait(
                     SignInScreen(
                         self.connection.display_name,
@@ -210,7 +270,7 @@ class St2TuiApp(App[None]):
                 )
                 if details is None:
                     self.exit(message="Not signed in.")
-                    return
+                    return None
                 self.client.set_token(None)
                 self.client.set_credentials(username=details.username, password=details.password)
                 if details.remember and self.secrets is not None:
@@ -238,15 +298,7 @@ class St2TuiApp(App[None]):
                 self.notify(f"Signing in failed: {exc}", severity="error")
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            break
-        # From now on an expired session asks on top of whatever is on screen, then carries on.
-        self.client.prompt_credentials = self._ask_credentials
-        self._apply_role(whoami)
-        self.main_screen.post_message(SignedIn(whoami, self.connection.display_name, version))
-        if self.open_on_start:
-            # `st2tui --execution ID|last`: straight to that execution, once signed in.
-            execution_id, self.open_on_start = self.open_on_start, None
-            self.post_message(ExecutionOpenRequested(execution_id))
+            return whoami, version
 
     def _apply_role(self, whoami: WhoAmI) -> None:
         """Hide what the user's role cannot do (st2's `observer`), as `--readonly` hides everything that
@@ -264,6 +316,9 @@ class St2TuiApp(App[None]):
         """The client's prompt when a session cannot be renewed silently: the sign-in dialog opens over
         the current screen (a half-filled form stays as it is beneath) and the request that failed is
         sent again after signing in."""
+        from st2tui.screens.sign_in import SignInScreen
+
+        await self.main_screen.complete.wait()
         answered: asyncio.Future[SignInDetails | None] = asyncio.get_running_loop().create_future()
         dialog = SignInScreen(
             self.connection.display_name,
@@ -382,7 +437,7 @@ class St2TuiApp(App[None]):
                 return
             verb = "Deleted" if outcome.deleted else "Saved"
             self.notify(f"{verb} key {outcome.key.name}.")
-            for pane in self.main_screen.query(KeysPane):
+            for pane in self.main_screen.query("KeysPane"):
                 pane.resync()
 
         from st2tui.screens.key_form import KeyFormScreen
@@ -400,7 +455,7 @@ class St2TuiApp(App[None]):
             if response is None:
                 return
             self.notify(f"Answered inquiry {event.inquiry.id[-8:]}: the workflow resumes.")
-            for pane in self.main_screen.query(InquiriesPane):
+            for pane in self.main_screen.query("InquiriesPane"):
                 pane.resync()
 
         from st2tui.screens.inquiry_form import InquiryFormScreen

@@ -6,13 +6,19 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from st2tui.api import St2Client
 from st2tui.config import ConfigError, Connection, resolve
 from st2tui.credentials import KeyringUnavailable, SecretStore, TokenCache
+from st2tui.prefetch import StartRequests
 from st2tui.redact import RedactingFormatter
+from st2tui.widgets.execution_query import first_page_params
+
+if TYPE_CHECKING:
+    from st2tui.app import St2TuiApp
 
 
 def _demo_connection(args: argparse.Namespace):
@@ -63,7 +69,8 @@ def configure_logging(debug: bool) -> Path:
     return path
 
 
-def run_tui(args: argparse.Namespace) -> int:
+def run_tui(args: argparse.Namespace, run: Callable[[St2TuiApp], None] | None = None) -> int:
+    """Start st2tui; `run` runs the app (default: in the terminal; the benchmarks run it headless)."""
     try:
         resolved = resolve(args)
     except ConfigError as exc:
@@ -79,7 +86,24 @@ def run_tui(args: argparse.Namespace) -> int:
     else:
         connection = resolved.connection
         token_cache = TokenCache.for_home(Path.home())
+    client_options = settings.client_limits()
+    params = first_page_params(utc=settings.timezone == "utc")
+
+    def start_requests() -> StartRequests:
+        return StartRequests(
+            connection,
+            params=params,
+            password=password,
+            api_key=api_key,
+            token_cache=token_cache,
+            client_options=client_options,
+        )
+
     password = api_key = None
+    start: StartRequests | None = None
+    if _has_token(connection, token_cache):
+        # The first requests go out now, while the keyring and the UI load.
+        start = start_requests()
     try:
         if connection.username and not connection.password and not connection.token:
             password = secrets.get_password(connection.keyring_service, connection.username)
@@ -87,18 +111,38 @@ def run_tui(args: argparse.Namespace) -> int:
             api_key = secrets.get_api_key(connection.keyring_service)
     except KeyringUnavailable:
         pass  # the sign-in screen asks instead
-    client = St2Client.from_connection(
-        connection, password=password, api_key=api_key, token_cache=token_cache, **settings.client_limits()
-    )
+    if start is None and (password or api_key or (connection.username and connection.password)):
+        start = start_requests()
+    # The UI is imported while the start requests are under way (their thread imports the client).
+    from st2tui.api import St2Client
     from st2tui.app import St2TuiApp
 
+    client = St2Client.from_connection(
+        connection, password=password, api_key=api_key, token_cache=token_cache, **client_options
+    )
     app = St2TuiApp(client, connection, settings, secrets=secrets)
+    app.start_requests = start
     if token_cache is not None:
         app.startup_warnings = list(token_cache.warnings)
     app.open_on_start = getattr(args, "execution", None)
     try:
-        app.run()
+        if run is None:
+            app.run()
+        else:
+            run(app)
     finally:
         if demo is not None:
             demo.stop()
     return app.return_code or 0
+
+
+def _has_token(connection: Connection, token_cache: TokenCache | None) -> bool:
+    """A token or API key to send at once (no keyring needed first)?"""
+    if connection.token or connection.api_key:
+        return True
+    return bool(
+        connection.username
+        and connection.cache_token
+        and token_cache is not None
+        and token_cache.load(connection.username) is not None
+    )

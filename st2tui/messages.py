@@ -27,11 +27,13 @@ from st2tui.models import (
 
 @dataclass
 class SignedIn(Message):
-    """The session is authenticated; `whoami` says who and how."""
+    """The session is authenticated; `whoami` says who and how. `first_page`: the executions list's first
+    page, asked for with these parameters before the UI was built (st2tui.prefetch)."""
 
     whoami: WhoAmI
     server: str
     version: str
+    first_page: tuple[dict[str, Any], Page[Execution]] | None = None
 
 
 @dataclass

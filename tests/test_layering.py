@@ -17,6 +17,7 @@ SERVICE_MODULES = [
     "st2tui.credentials",
     "st2tui.redact",
     "st2tui.crash",
+    "st2tui.prefetch",  # runs while Textual is imported
 ]
 PACKAGE_DIR = Path(__file__).resolve().parent.parent / "st2tui"
 

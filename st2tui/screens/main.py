@@ -1,11 +1,18 @@
 """The main screen: header, five panes behind tabs and number keys, command bar, footer; kept live from
-the event stream, with polling while the stream is down."""
+the event stream, with polling while the stream is down.
+
+Only what the first frame shows is built before it (header, the first pane, footer); the other panes, the
+tail pane and the command bar are imported and mounted right after it, so st2tui shows its rows sooner.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from contextlib import aclosing
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from rich.text import Text
@@ -20,21 +27,17 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from st2tui import formatting
 from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
-from st2tui.forms import printable
 from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
-from st2tui.screens.help import HelpScreen, help_entries
-from st2tui.screens.save import SaveDialog
-from st2tui.widgets.actions import ActionsPane
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
 from st2tui.widgets.header import STALE_STATES, StatusHeader
-from st2tui.widgets.inquiries import InquiriesPane
-from st2tui.widgets.keys import KeysPane
-from st2tui.widgets.output_log import OutputPanel
 from st2tui.widgets.pane import Pane
-from st2tui.widgets.rules import RulesPane
-from st2tui.widgets.tail import MODES, TAIL_FIELDS, TailPane
+
+if TYPE_CHECKING:
+    from st2tui.widgets.inquiries import InquiriesPane
+    from st2tui.widgets.output_log import OutputPanel
+    from st2tui.widgets.tail import TailPane
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
 PANES = (
@@ -45,6 +48,27 @@ PANES = (
     ("inquiries", "Inquiries"),
 )
 INQUIRY_RUNNER = "inquirer"
+
+
+def new_pane(name: str) -> Pane:
+    """The pane widget `name`, its module imported on first use."""
+    if name == "executions":
+        return ExecutionsPane(id="executions-pane").data_bind(MainScreen.utc)
+    if name == "actions":
+        from st2tui.widgets.actions import ActionsPane
+
+        return ActionsPane(id="actions-pane").data_bind(MainScreen.utc)
+    if name == "rules":
+        from st2tui.widgets.rules import RulesPane
+
+        return RulesPane(id="rules-pane").data_bind(MainScreen.utc)
+    if name == "keys":
+        from st2tui.widgets.keys import KeysPane
+
+        return KeysPane(id="keys-pane")
+    from st2tui.widgets.inquiries import InquiriesPane
+
+    return InquiriesPane(id="inquiries-pane")
 
 
 class MainScreen(Screen):
@@ -128,23 +152,78 @@ class MainScreen(Screen):
         super().__init__()
         self._poll_timer: Timer | None = None
         self.signed_in = False
+        # Set once the parts built after the first frame are mounted (see `_mount_rest`); what was asked
+        # of them before (a key pressed in that instant) waits in `_waiting` until then.
+        self.complete = asyncio.Event()
+        self._waiting: list[Callable[[], object]] = []
+        # Set by the app when the session was ready before this screen: started on mount, before the
+        # first frame.
+        self.signed_in_on_mount: SignedIn | None = None
+        # Set by the app when nothing will open over this screen before the first frame's rows (a fast
+        # start): the other panes, the tail and the command bar are then built right after that frame.
+        self.build_rest_later = False
 
     def compose(self) -> ComposeResult:
+        first = self._first_pane_name()
+        # Widgets mounted while another screen is over this one are not composed in time (a dialog that
+        # opens at once): only a fast start builds the rest later, and dialogs wait for it (`complete`).
+        later = self.build_rest_later
         yield StatusHeader(id="status-header")
-        with TabbedContent(id="panes"):
-            with TabPane("1 Executions", id="executions"):
-                yield ExecutionsPane(id="executions-pane").data_bind(MainScreen.utc)
-            with TabPane("2 Actions", id="actions"):
-                yield ActionsPane(id="actions-pane").data_bind(MainScreen.utc)
-            with TabPane("3 Rules", id="rules"):
-                yield RulesPane(id="rules-pane").data_bind(MainScreen.utc)
-            with TabPane("4 Keys", id="keys"):
-                yield KeysPane(id="keys-pane")
-            with TabPane("5 Inquiries", id="inquiries"):
-                yield InquiriesPane(id="inquiries-pane")
-        yield TailPane(id="tail")
-        yield CommandBar(id="command-bar")
+        with TabbedContent(id="panes", initial=first):
+            for number, (name, title) in enumerate(PANES, start=1):
+                with TabPane(f"{number} {title}", id=name):
+                    # The executions pane always: the start requests fill it, and the stream feeds it.
+                    if not later or name in (first, "executions"):
+                        yield new_pane(name)
+        if not later:
+            yield self._new_tail()
+            yield CommandBar(id="command-bar")
         yield Footer(compact=True)
+
+    def _first_pane_name(self) -> str:
+        default = self.app.settings.default_pane
+        return default if default in dict(PANES) else PANES[0][0]
+
+    async def _mount_rest(self) -> None:
+        """After the first frame: the other panes, the tail pane and the command bar."""
+        if not self.query("#tail"):
+            await self.mount(self._new_tail(), CommandBar(id="command-bar"), before=self.query_one(Footer))
+        await asyncio.gather(
+            *(
+                self.query_one(f"TabPane#{name}", TabPane).mount(new_pane(name))
+                for name in self._missing_panes()
+            )
+        )
+        self.tail.panel.stream_state = self.header.stream_state
+        self.watch(self.inquiries, "count", self._show_inquiry_count)
+        if self.signed_in:
+            self.inquiries.reload()
+        self.complete.set()
+        for call in self._waiting:
+            call()
+        self._waiting.clear()
+
+    def _after_rest(self, call: Callable[[], object]) -> bool:
+        """True when the rest is not mounted yet: `call` then runs once it is."""
+        if self.complete.is_set():
+            return False
+        self._waiting.append(call)
+        return True
+
+    def _new_tail(self) -> TailPane:
+        from st2tui.widgets.tail import TailPane
+
+        tail = TailPane(id="tail")
+        tail.display = False  # `T` shows it
+        tail.filter_matches = self._list_would_show
+        return tail
+
+    def _missing_panes(self) -> list[str]:
+        return [name for name, _ in PANES if not self.query(f"#{name}-pane")]
+
+    def _panes(self) -> list[Pane]:
+        """The panes mounted so far."""
+        return list(self.query_one(TabbedContent).query(Pane))
 
     # -- parts ---------------------------------------------------------------------------------------------
 
@@ -162,11 +241,11 @@ class MainScreen(Screen):
 
     @property
     def tail(self) -> TailPane:
-        return self.query_one(TailPane)
+        return self.query_one("#tail")  # type: ignore[return-value]
 
     @property
     def inquiries(self) -> InquiriesPane:
-        return self.query_one(InquiriesPane)
+        return self.query_one("#inquiries-pane")  # type: ignore[return-value]
 
     def pane(self, name: str) -> Pane:
         return self.query_one(f"#{name}-pane", Pane)
@@ -186,11 +265,14 @@ class MainScreen(Screen):
         self.header.insecure = app.connection.insecure
         self.header.target = urlsplit(app.connection.api_url).netloc
         self.utc = app.settings.timezone == "utc"
-        self.watch(self.inquiries, "count", self._show_inquiry_count)
-        self.tail.display = False
-        self.tail.filter_matches = self._list_would_show
-        default = app.settings.default_pane
-        self.action_show_pane(default if default in dict(PANES) else PANES[0][0])
+        self._activate(self._first_pane_name())
+        if self.signed_in_on_mount is not None:
+            self.start_session(self.signed_in_on_mount)
+            self.signed_in_on_mount = None
+        if self.build_rest_later:
+            self.call_after_refresh(self._mount_rest)
+        else:
+            self.call_next(self._mount_rest)  # all mounted already: only the wiring
 
     # -- session -------------------------------------------------------------------------------------------
 
@@ -205,10 +287,11 @@ class MainScreen(Screen):
         )
         self.header.readonly = self.app.settings.readonly
         self.signed_in = True
-        for name, _ in PANES:
-            self.pane(name).loaded = False
-        self.executions.reload()
-        self.inquiries.reload()
+        for pane in self._panes():
+            pane.loaded = False
+        self.executions.reload(first_page=event.first_page)
+        if self.complete.is_set():
+            self.inquiries.reload()  # else once mounted (the badge counts pending inquiries)
         if self.current_name not in ("executions", "inquiries"):
             self.current_pane.reload()
         self.follow_stream()
@@ -217,18 +300,21 @@ class MainScreen(Screen):
         """Stop everything that talks to the server (before the app switches to another profile)."""
         self.signed_in = False
         self.workers.cancel_node(self)
-        for name, _ in PANES:
-            self.workers.cancel_node(self.pane(name))
+        for pane in self._panes():
+            self.workers.cancel_node(pane)
         self._stop_polling()
         self.header.user = ""
         self.header.version = ""
         self.header.role = ""
         self.header.stream_state = "connecting"
-        self.tail.stop()
+        if self.complete.is_set():
+            self.tail.stop()
 
     # -- panes ---------------------------------------------------------------------------------------------
 
     def action_show_pane(self, name: str) -> None:
+        if not self.query(f"#{name}-pane") and self._after_rest(partial(self.action_show_pane, name)):
+            return
         self.tabs.active = name
         self._activate(name)
 
@@ -242,6 +328,8 @@ class MainScreen(Screen):
     @on(TabbedContent.TabActivated)
     def _tab_clicked(self, event: TabbedContent.TabActivated) -> None:
         name = event.pane.id or PANES[0][0]
+        if not self.query(f"#{name}-pane") and self._after_rest(partial(self._activate, name)):
+            return
         if self.focused is None or self.pane(name) not in self.focused.ancestors_with_self:
             self._activate(name)
 
@@ -259,9 +347,15 @@ class MainScreen(Screen):
     # -- the tail pane ---------------------------------------------------------------------------------------
 
     def action_toggle_tail(self) -> None:
+        if self._after_rest(self.action_toggle_tail):
+            return
         self.show_tail(not self.tail.display)
 
     def show_tail(self, shown: bool, mode: str = "") -> None:
+        from st2tui.widgets.tail import MODES
+
+        if self._after_rest(partial(self.show_tail, shown, mode)):
+            return
         tail = self.tail
         if mode == "pinned":
             self.action_pin_tail()
@@ -282,6 +376,8 @@ class MainScreen(Screen):
         self.refresh_bindings()
 
     def action_zoom_tail(self) -> None:
+        if self._after_rest(self.action_zoom_tail):
+            return
         if not self.tail.display:
             self.show_tail(True)
         zoomed = not self.has_class("-tail-zoomed")
@@ -292,6 +388,8 @@ class MainScreen(Screen):
             self.current_pane.focus_main()
 
     def action_pin_tail(self) -> None:
+        if self._after_rest(self.action_pin_tail):
+            return
         execution = self.executions.selected_execution
         if execution is None:
             self.notify("Select an execution in the list to pin it.", title="Tail", severity="warning")
@@ -299,8 +397,10 @@ class MainScreen(Screen):
         self.show_tail(True)
         self.tail.pin(execution)
 
-    @on(OutputPanel.SaveRequested)
-    def _save_tail(self, event: OutputPanel.SaveRequested) -> None:
+    def on_output_panel_save_requested(self, event: OutputPanel.SaveRequested) -> None:
+        # Named, not @on: the tail's module is imported after the first frame.
+        from st2tui.screens.save import SaveDialog
+
         event.stop()
         suggested = Path.cwd() / f"st2-tail-{formatting.now():%Y%m%d-%H%M%S}.log"
 
@@ -323,15 +423,20 @@ class MainScreen(Screen):
 
     @work(exclusive=True, group="event-stream", description="Following the event stream")
     async def follow_stream(self) -> None:
+        tail_fields: list[str] | None = None  # the tail's module is imported at the first event, not before
         stream = self.app.client.streams.events(events=EXECUTION_EVENTS)
         async with aclosing(stream) as items:
             async for item in items:
                 if isinstance(item, StreamEvent):
                     if item.resource != "execution" or not isinstance(item.data, dict):
                         continue
+                    if tail_fields is None:
+                        from st2tui.widgets.tail import TAIL_FIELDS
+
+                        tail_fields = list(TAIL_FIELDS)
                     # Only what the panes show is kept: results can be megabytes.
                     execution = Execution.from_dict(
-                        slim_document(item.data, [*self.executions.stream_fields, *TAIL_FIELDS])
+                        slim_document(item.data, [*self.executions.stream_fields, *tail_fields])
                     )
                     if item.verb == "delete":
                         self.post_message(ExecutionsUpdated({}, {execution.id}))
@@ -349,6 +454,8 @@ class MainScreen(Screen):
     @on(ExecutionsUpdated)
     def _executions_updated(self, event: ExecutionsUpdated) -> None:
         self.executions.apply_updates(event.changed, event.deleted)
+        if not self.complete.is_set():
+            return  # the tail and the inquiries are mounted after the first frame, and read then
         if self.tail.display:
             self.tail.consider(event.changed.values())
         if any(
@@ -360,13 +467,14 @@ class MainScreen(Screen):
     @on(StreamStateChanged)
     def _stream_state(self, event: StreamStateChanged) -> None:
         self.header.stream_state = event.state
-        self.tail.panel.stream_state = event.state
+        if self.complete.is_set():
+            self.tail.panel.stream_state = event.state
         self.header.last_contact = self.app.client.last_contact
         # What the panes show stays, dimmed, until the server answers again.
         self.set_class(event.state in STALE_STATES and self.signed_in, "-stale")
         if event.state == "offline" and not self.signed_in and event.detail:
-            for name, _ in PANES:
-                self.pane(name).show_unreachable(event.detail)
+            for pane in self._panes():
+                pane.show_unreachable(event.detail)
         if (
             event.state in ("reconnecting", "polling", "offline")
             and self.signed_in
@@ -377,9 +485,10 @@ class MainScreen(Screen):
             self._stop_polling()
             # st2 replays nothing: what changed before the stream (re)opened is read over REST
             # (each pane only if it was shown; the inquiries always, for the badge).
-            for name, _ in PANES:
-                self.pane(name).resync()
-            self.tail.resync()
+            for pane in self._panes():
+                pane.resync()
+            if self.complete.is_set():
+                self.tail.resync()
 
     def _stop_polling(self) -> None:
         if self._poll_timer is not None:
@@ -420,6 +529,8 @@ class MainScreen(Screen):
     # -- command bar, help, palette -----------------------------------------------------------------------
 
     def action_command_bar(self) -> None:
+        if self._after_rest(self.action_command_bar):
+            return
         self.query_one(CommandBar).open()
 
     @on(CommandBar.Closed)
@@ -428,6 +539,8 @@ class MainScreen(Screen):
 
     @on(CommandBar.Entered)
     def run_command(self, event: CommandBar.Entered) -> None:
+        from st2tui.forms import printable
+
         command, argument = event.command, event.argument
         if command in dict(PANES):
             self.action_show_pane(command)
@@ -455,6 +568,8 @@ class MainScreen(Screen):
             self.app.exit()
 
     def _switch_profile(self, name: str) -> None:
+        from st2tui.forms import printable
+
         self.current_pane.focus_main()
         profiles = self.app.profile_names()
         if not name:
@@ -474,6 +589,10 @@ class MainScreen(Screen):
             self.app.switch_profile(name)
 
     def action_help(self) -> None:
+        if self._after_rest(self.action_help):
+            return
+        from st2tui.screens.help import HelpScreen, help_entries
+
         self.app.push_screen(HelpScreen(help_entries(self)))
 
     def palette_commands(self) -> list[PaletteCommand]:
@@ -502,7 +621,9 @@ class MainScreen(Screen):
         )
         commands.append(
             PaletteCommand(
-                "Hide the tail pane" if self.tail.display else "Show the tail pane",
+                "Hide the tail pane"
+                if self.complete.is_set() and self.tail.display
+                else "Show the tail pane",
                 "Live output of running executions (T, :tail)",
                 self.action_toggle_tail,
             )

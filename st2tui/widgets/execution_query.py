@@ -27,6 +27,49 @@ SERVER_FILTERS = {
     "parent": "parent",
     "id": "id",
 }
+# The list's first page; also what `st2tui` asks for before the UI is built (st2tui.prefetch).
+PAGE_SIZE = 50
+# Only what the table shows: pages stay small however big results and parameters get, and the
+# client keeps a few hundred bytes per loaded execution (`slim_document` to these paths).
+LIST_FIELDS = [
+    "id",
+    "status",
+    "action.ref",
+    "action.runner_type",
+    "runner.name",
+    "liveaction.action",
+    "liveaction.action_is_workflow",
+    "context.user",
+    "context.orquesta.task_name",
+    "context.chain.name",
+    "context.parent.execution_id",
+    "context.rule.name",
+    "rule.ref",
+    "trigger_type.ref",
+    "start_timestamp",
+    "end_timestamp",
+    "parent",
+    "children",
+]
+# What the list asks StackStorm for: stored fields only (`elapsed_seconds` is computed for the answer
+# and st2 refuses it, 400), and `context` whole rather than its parts. st2 always reads `context`
+# (RBAC needs it) and drops `context.x` when it does, but of two such fields in a row it keeps one,
+# which MongoDB refuses ("Path collision at context", a 500 on some starts). Elapsed time comes from
+# the timestamps.
+LIST_ATTRIBUTES = [
+    *(path for path in LIST_FIELDS if not path.startswith("context.")),
+    "context",
+]
+# Table column -> the API's sort key (elapsed and task cannot be sorted by the server).
+SORT_KEYS = {
+    "started": "timestamp",
+    "status": "status",
+    "action": "action",
+    "user": "user",
+    "trigger": "rule",
+    "id": "id",
+}
+DEFAULT_SORT = ("started", True)
 TIME_FILTERS = ("since", "until")
 FILTER_HELP = (
     "status:failed  action:core.local  user:alice  rule:pack.rule  runner:orquesta  "
@@ -211,3 +254,27 @@ def toggle_filter(source: str, key: str, value: str) -> str:
     if not present:
         kept.append(f"{key}:{value}")
     return " ".join(shlex.quote(token) if " " in token else token for token in kept)
+
+
+def list_params(
+    query: ExecutionQuery, *, top_level_only: bool, sort: tuple[str, bool], now: datetime, utc: bool
+) -> dict[str, Any]:
+    """Keyword arguments of `client.executions.list` for the list's rows, without paging."""
+    params: dict[str, Any] = dict(query.api_params(now=now, utc=utc))
+    if top_level_only and not query.has_parent_filter:
+        params["parent"] = "null"
+    column, reverse = sort
+    if column == "started":
+        # sort_desc/sort_asc: st2 otherwise orders a `since` (timestamp_gt) query oldest first.
+        params["sort_desc" if reverse else "sort_asc"] = True
+    else:
+        params["sort"] = ("-" if reverse else "") + SORT_KEYS[column]
+    params["include_attributes"] = LIST_ATTRIBUTES
+    return params
+
+
+def first_page_params(*, utc: bool) -> dict[str, Any]:
+    """What the executions list asks for first when it opens (no filter, top level, newest first)."""
+    now = datetime.now(timezone.utc)
+    params = list_params(ExecutionQuery(), top_level_only=True, sort=DEFAULT_SORT, now=now, utc=utc)
+    return {"limit": PAGE_SIZE, **params}

@@ -28,15 +28,25 @@ from st2tui.messages import (
     ExecutionsLoaded,
     ExecutionsRerun,
 )
-from st2tui.models import Execution
+from st2tui.models import Execution, Page
 from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.activity import ActivityStrip
-from st2tui.widgets.execution_query import FILTER_HELP, ExecutionQuery, QueryError, toggle_filter
+from st2tui.widgets.execution_query import (
+    DEFAULT_SORT,
+    FILTER_HELP,
+    LIST_ATTRIBUTES,
+    LIST_FIELDS,
+    PAGE_SIZE,
+    SORT_KEYS,
+    ExecutionQuery,
+    QueryError,
+    list_params,
+    toggle_filter,
+)
 from st2tui.widgets.filter_bar import FilterBar
 from st2tui.widgets.pane import Pane, PaneCommand
 from st2tui.widgets.table import Column, RecordTable, TableRow
 
-PAGE_SIZE = 50
 # A poll or resync re-reads what is loaded, up to this many rows (the rest is kept as it was).
 REFRESH_LIMIT = 500
 # Page size of the reads that fetch everything of a kind (a workflow's children, the last hour).
@@ -45,37 +55,6 @@ ACTIVITY_WINDOW = timedelta(hours=1)
 # The strip counts at most this many executions of the last hour (20 requests); beyond that it is a floor.
 ACTIVITY_LIMIT = 2000
 ACTIVITY_FIELDS = ["id", "status", "start_timestamp"]
-# Only what the table shows: pages stay small however big results and parameters get, and the
-# client keeps a few hundred bytes per loaded execution (`slim_document` to these paths).
-LIST_FIELDS = [
-    "id",
-    "status",
-    "action.ref",
-    "action.runner_type",
-    "runner.name",
-    "liveaction.action",
-    "liveaction.action_is_workflow",
-    "context.user",
-    "context.orquesta.task_name",
-    "context.chain.name",
-    "context.parent.execution_id",
-    "context.rule.name",
-    "rule.ref",
-    "trigger_type.ref",
-    "start_timestamp",
-    "end_timestamp",
-    "parent",
-    "children",
-]
-# What the list asks StackStorm for: stored fields only (`elapsed_seconds` is computed for the answer
-# and st2 refuses it, 400), and `context` whole rather than its parts. st2 always reads `context`
-# (RBAC needs it) and drops `context.x` when it does, but of two such fields in a row it keeps one,
-# which MongoDB refuses ("Path collision at context", a 500 on some starts). Elapsed time comes from
-# the timestamps.
-LIST_ATTRIBUTES = [
-    *(path for path in LIST_FIELDS if not path.startswith("context.")),
-    "context",
-]
 
 COLUMNS = (
     Column("status", "Status", 11),
@@ -87,17 +66,7 @@ COLUMNS = (
     Column("started", "Started", 15),
     Column("elapsed", "Elapsed", 7, justify="right"),
 )
-# Table column -> the API's sort key (elapsed and task cannot be sorted by the server).
-SORT_KEYS = {
-    "started": "timestamp",
-    "status": "status",
-    "action": "action",
-    "user": "user",
-    "trigger": "rule",
-    "id": "id",
-}
 SORT_CYCLE = tuple(SORT_KEYS)
-DEFAULT_SORT = ("started", True)
 
 LoadMode = Literal["replace", "append", "refresh"]
 
@@ -401,15 +370,21 @@ class ExecutionsPane(Pane):
 
     # -- loading -----------------------------------------------------------------------------------------
 
-    def reload(self) -> None:
-        """Read the executions again from the first page (new filter, sort or a manual reload)."""
+    def reload(self, first_page: tuple[dict[str, Any], Page[Execution]] | None = None) -> None:
+        """Read the executions again from the first page (new filter, sort or a manual reload).
+        `first_page`: a first page already asked for (on start), shown if it answers this query."""
         self._generation += 1
         self.loaded = True
         self.new_unsorted = 0
         self.loading_more = False
         self.workers.cancel_group(self, "executions-more")
         self.table.empty_text = "Loading executions…"
-        self.load_page("replace")
+        if first_page is not None and first_page[0] == {"limit": PAGE_SIZE, **self._list_params()}:
+            self.workers.cancel_group(self, "executions-list")
+            # Shown now, not posted: on start this puts the rows in the first frame.
+            self._show_page(ExecutionsLoaded(first_page[1], self._generation, "replace"))
+        else:
+            self.load_page("replace")
         self.load_activity()
 
     def resync(self) -> None:
@@ -422,17 +397,13 @@ class ExecutionsPane(Pane):
             self._fetch_children(execution_id)
 
     def _list_params(self) -> dict[str, object]:
-        params: dict[str, object] = dict(self.filter_query.api_params(now=formatting.now(), utc=self.utc))
-        if self.top_level_only and not self.filter_query.has_parent_filter:
-            params["parent"] = "null"
-        column, reverse = self.sort
-        if column == "started":
-            # sort_desc/sort_asc: st2 otherwise orders a `since` (timestamp_gt) query oldest first.
-            params["sort_desc" if reverse else "sort_asc"] = True
-        else:
-            params["sort"] = ("-" if reverse else "") + SORT_KEYS[column]
-        params["include_attributes"] = LIST_ATTRIBUTES
-        return params
+        return list_params(
+            self.filter_query,
+            top_level_only=self.top_level_only,
+            sort=self.sort,
+            now=formatting.now(),
+            utc=self.utc,
+        )
 
     def load_page(self, mode: LoadMode) -> None:
         # Paging has a group of its own: a poll re-reading the first rows must not cancel it.

@@ -21,7 +21,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import crypto, keys, params, seed
 from .runners import (
@@ -46,10 +46,8 @@ from .runners import (
     runner_class,
 )
 from .runners.workflow import WorkflowDriver
+from .state import DemoState
 from .util import ApiError, dumps, isotime, isotime_ms, new_id, parse_isotime, utcnow
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +164,7 @@ class OutputStore:
     # need the order for certain lengthen `lag` (`server.engine.output.lag`).
     PUBLISH_LAG = 0.05
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.db = server.db
         self.bus = server.bus
         self._pending: list[tuple[str, str, str, str]] = []
@@ -250,7 +248,7 @@ class Live:
 class Engine:
     """The service behind `/api/v1/executions` and `/stream/v1`; `server.engine`."""
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.server = server
         self.db = server.db
         self.bus = server.bus

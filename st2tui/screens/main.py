@@ -21,8 +21,9 @@ from st2tui import formatting
 from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.forms import printable
-from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
+from st2tui.messages import ApiFailed, ConfirmationRequested, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
+from st2tui.screens.confirm import ConfirmDialog
 from st2tui.screens.help import HelpScreen, help_entries
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.actions import ActionsPane
@@ -298,6 +299,12 @@ class MainScreen(Screen):
             return
         self.show_tail(True)
         self.tail.pin(execution)
+
+    @on(ConfirmationRequested)
+    def _confirm(self, event: ConfirmationRequested) -> None:
+        event.stop()
+        dialog = ConfirmDialog(event.title, event.body, confirm_label=event.confirm_label)
+        self.app.push_screen(dialog, event.answered)
 
     @on(OutputPanel.SaveRequested)
     def _save_tail(self, event: OutputPanel.SaveRequested) -> None:

@@ -22,6 +22,7 @@ from st2tui.forms import printable
 from st2tui.messages import (
     ActivityLoaded,
     ApiFailed,
+    ConfirmationRequested,
     ExecutionChildrenLoaded,
     ExecutionOpenRequested,
     ExecutionsCanceled,
@@ -29,7 +30,6 @@ from st2tui.messages import (
     ExecutionsRerun,
 )
 from st2tui.models import Execution
-from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.activity import ActivityStrip
 from st2tui.widgets.execution_query import FILTER_HELP, ExecutionQuery, QueryError, toggle_filter
 from st2tui.widgets.filter_bar import FilterBar
@@ -879,8 +879,8 @@ class ExecutionsPane(Pane):
             if yes:
                 self.cancel_executions([execution.id for execution in targets])
 
-        self.app.push_screen(
-            ConfirmDialog(f"Cancel {noun}?", self._listing(targets), confirm_label="Cancel them"), answered
+        self.post_message(
+            ConfirmationRequested(f"Cancel {noun}?", self._listing(targets), "Cancel them", answered)
         )
 
     def action_rerun(self) -> None:
@@ -894,7 +894,7 @@ class ExecutionsPane(Pane):
                 self.rerun_executions([execution.id for execution in targets])
 
         body = self._listing(targets) + "\n\nEach runs again with its original parameters."
-        self.app.push_screen(ConfirmDialog(f"Re-run {noun}?", body, confirm_label="Re-run"), answered)
+        self.post_message(ConfirmationRequested(f"Re-run {noun}?", body, "Re-run", answered))
 
     @work(exclusive=True, group="executions-control", description="Canceling executions")
     async def cancel_executions(self, execution_ids: list[str]) -> None:

@@ -15,9 +15,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
-from itertools import chain
 from pathlib import Path
 
 from rich.table import Table
@@ -30,9 +28,9 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Checkbox, Footer, Label, Static, TabbedContent, TabPane
 
 from st2tui import formatting
-from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
+from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
-from st2tui.following import ChunkBatcher
+from st2tui.following import ChunkBatcher, WorkflowOutputFollower, follow_execution_output
 from st2tui.messages import (
     ApiFailed,
     ExecutionControlled,
@@ -72,14 +70,6 @@ from st2tui.widgets.result_view import RESULT_INLINE_LIMIT, DocumentView, Result
 from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, is_with_items, task_label
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
-# Output streams open at once in follow-workflow mode; the client's connection pool is shared with the
-# rest of the app, and later tasks wait for a free slot (their output is replayed then, none is lost).
-MAX_OUTPUT_STREAMS = 6
-# How often follow-workflow mode checks whether the whole workflow is over (seconds).
-COMPLETION_CHECK = 0.5
-# Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
-CATCH_UP_LIMIT = 5.0
-CATCH_UP_POLL = 0.05
 INQUIRY_RUNNER = "inquirer"
 # Seconds between status reads of a single (non-workflow) execution while it runs.
 STATUS_POLL = 2.0
@@ -96,7 +86,6 @@ TABS = (
     ("raw", "Raw"),
 )
 CRUMB_SEPARATOR = " \u203a "  # a single right-pointing angle quote
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -105,141 +94,6 @@ class Crumb:
 
     execution_id: str
     label: str
-
-
-def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:
-    return (chunk.timestamp or _EPOCH, chunk.id)
-
-
-class WorkflowOutputFollower:
-    """The output of every execution of a workflow, at any depth, as it happens.
-
-    What was printed before the follower started is shown merged by time: finished executions are
-    replayed in full, and the replays of running ones are held until their streams have caught up (as
-    many chunks as the execution had stored).
-    After that each running execution, and each one that appears later (`add`), streams its lines as
-    they come, at most `MAX_OUTPUT_STREAMS` at a time. A stream opened again (a workflow resumed) skips
-    the chunks already shown.
-    """
-
-    def __init__(
-        self,
-        client: St2Client,
-        batcher: ChunkBatcher,
-        on_error: Callable[[str, Exception], None],
-        is_complete: Callable[[], bool],
-    ):
-        self._client = client
-        self._batcher = batcher
-        self._on_error = on_error
-        self._is_complete = is_complete
-        self._queue: asyncio.Queue[Execution] = asyncio.Queue()
-        self._slots = asyncio.Semaphore(MAX_OUTPUT_STREAMS)
-        self._active: set[str] = set()
-        self._done: set[str] = set()
-        # Chunks shown per execution: a stream opened again replays them first, in the same order.
-        self._emitted: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        # While catching up, chunks of running executions wait here to be merged by time.
-        self._held: list[OutputChunk] | None = None
-        self._held_counts: dict[str, int] = {}
-
-    def add(self, execution: Execution) -> None:
-        self._queue.put_nowait(execution)
-
-    async def run(self, initial: list[Execution]) -> None:
-        """Stream until the whole workflow finished and every stream ended (or until cancelled)."""
-        try:
-            await self._catch_up(initial)
-            while True:
-                try:
-                    execution = await asyncio.wait_for(self._queue.get(), timeout=COMPLETION_CHECK)
-                except asyncio.TimeoutError:
-                    if not self._active and self._queue.empty() and self._is_complete():
-                        return
-                    continue
-                if execution.id in self._active or (execution.id in self._done and execution.is_terminal):
-                    continue
-                self._start(execution.id)
-        finally:
-            for task in self._tasks:
-                task.cancel()
-            if self._tasks:
-                await asyncio.wait(self._tasks)
-
-    async def _catch_up(self, initial: list[Execution]) -> None:
-        running = [execution.id for execution in initial if not execution.is_terminal]
-        finished = [execution.id for execution in initial if execution.is_terminal]
-        # How much each running execution had printed: its stream has caught up once it replayed as many
-        # chunks (st2 stores one chunk per line).
-        stored = await asyncio.gather(*(self._stored_lines(execution_id) for execution_id in running))
-        self._held = []
-        for execution_id in running:
-            self._start(execution_id)
-        replays = await asyncio.gather(*(self._collect(execution_id) for execution_id in finished))
-        self._done.update(finished)
-
-        def caught_up() -> bool:
-            return all(
-                execution_id in self._done or self._held_counts.get(execution_id, 0) >= lines
-                for execution_id, lines in zip(running, stored, strict=True)
-            )
-
-        for _ in range(int(CATCH_UP_LIMIT / CATCH_UP_POLL)):
-            if caught_up():
-                break
-            await asyncio.sleep(CATCH_UP_POLL)
-        held, self._held = self._held, None
-        for chunk in sorted(chain(chain.from_iterable(replays), held), key=_chunk_order):
-            await self._emit(chunk)
-
-    async def _stored_lines(self, execution_id: str) -> int:
-        try:
-            return (await self._client.executions.output(execution_id)).count("\n")
-        except St2Error:
-            return 0
-
-    def _start(self, execution_id: str) -> None:
-        self._active.add(execution_id)
-        task = asyncio.create_task(self._pump(execution_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _emit(self, chunk: OutputChunk) -> None:
-        self._emitted[chunk.execution_id] = self._emitted.get(chunk.execution_id, 0) + 1
-        await self._batcher.add(chunk)
-
-    async def _collect(self, execution_id: str) -> list[OutputChunk]:
-        chunks: list[OutputChunk] = []
-        async with self._slots:
-            try:
-                async with aclosing(self._client.streams.output(execution_id, finished=True)) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            chunks.append(item)
-            except St2Error as exc:
-                self._on_error(execution_id, exc)
-        return chunks
-
-    async def _pump(self, execution_id: str) -> None:
-        try:
-            async with self._slots:
-                shown = self._emitted.get(execution_id, 0)
-                async with aclosing(self._client.streams.output(execution_id)) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            if shown:
-                                shown -= 1
-                            elif self._held is not None:
-                                self._held.append(item)
-                                self._held_counts[execution_id] = self._held_counts.get(execution_id, 0) + 1
-                            else:
-                                await self._emit(item)
-        except St2Error as exc:
-            self._on_error(execution_id, exc)
-        finally:
-            self._active.discard(execution_id)
-            self._done.add(execution_id)
 
 
 class RerunTasksDialog(ModalScreen[bool | None]):
@@ -760,27 +614,36 @@ class ExecutionScreen(Screen):
 
     @work(exclusive=True, group="execution-output", description="Following the output")
     async def follow_output(self, generation: int) -> None:
-        batcher = ChunkBatcher(self.post_message, generation)
         state = "ended"
         # Finished before the stream opened: the stream replays everything, nothing to reconcile.
         finished = self.execution is not None and self.execution.is_terminal
+
+        def stream_changed(item: StreamConnected | StreamDisconnected | StreamReconnected) -> None:
+            if isinstance(item, StreamConnected):
+                self.post_message(OutputStateChanged(generation, "live"))
+            elif isinstance(item, StreamDisconnected):
+                self.post_message(OutputStateChanged(generation, "reconnecting", item.reason))
+            else:
+                self.load_execution()  # what changed while the stream was down
+
         try:
-            async with aclosing(
-                self.app.client.streams.output(self.execution_id, finished=finished)
-            ) as items:
-                async for item in items:
-                    if isinstance(item, OutputChunk):
-                        await batcher.add(item)
-                    elif isinstance(item, StreamConnected):
-                        self.post_message(OutputStateChanged(generation, "live"))
-                    elif isinstance(item, StreamDisconnected):
-                        self.post_message(OutputStateChanged(generation, "reconnecting", item.reason))
-                    elif isinstance(item, StreamReconnected):
-                        self.load_execution()  # what changed while the stream was down
+            await follow_execution_output(
+                self.app.client,
+                self.execution_id,
+                self._output_batcher(generation),
+                finished=finished,
+                on_stream=stream_changed,
+            )
         except St2Error as exc:
             state = "failed"
             self.post_message(ApiFailed("Following the output", exc))
         self.post_message(OutputStateChanged(generation, state))
+
+    def _output_batcher(self, generation: int) -> ChunkBatcher:
+        """Output batches as `OutputReceived` messages of this output view (`generation`)."""
+        return ChunkBatcher(
+            lambda chunks, taken: self.post_message(OutputReceived(generation, chunks, taken))
+        )
 
     @work(
         exclusive=True,
@@ -788,7 +651,7 @@ class ExecutionScreen(Screen):
         description="Following every task's output",
     )
     async def follow_workflow_output(self, generation: int) -> None:
-        batcher = ChunkBatcher(self.post_message, generation)
+        batcher = self._output_batcher(generation)
 
         def failed(execution_id: str, error: Exception) -> None:
             self.post_message(ApiFailed(f"Following the output of {execution_id[-8:]}", error))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextlib import aclosing
 from pathlib import Path
 from typing import Literal
 
@@ -26,7 +25,7 @@ from textual.widgets import Static
 
 from st2tui import formatting
 from st2tui.api import St2Error
-from st2tui.following import ChunkBatcher
+from st2tui.following import ChunkBatcher, follow_execution_output
 from st2tui.forms import printable
 from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished
 from st2tui.models import Execution, OutputChunk
@@ -93,7 +92,7 @@ class TailPane(Vertical):
         self.known: dict[str, Execution] = {}
         self._following: set[str] = set()
         self._generation = 0
-        self._batcher = ChunkBatcher(self.post_message, self._generation)
+        self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
         self._partials: dict[tuple[str, str], str] = {}
         self._held: deque[OutputLine] = deque(maxlen=MAX_LINES)
@@ -135,12 +134,18 @@ class TailPane(Vertical):
     def _restart(self) -> None:
         self.workers.cancel_group(self, "tail-output")
         self._generation += 1
-        self._batcher = ChunkBatcher(self.post_message, self._generation)
+        self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
         self._following.clear()
         self._partials.clear()
         self.followed = 0
         self.done = 0
+
+    def _output_batcher(self, generation: int) -> ChunkBatcher:
+        """Output batches as `OutputReceived` messages of this following (`generation`)."""
+        return ChunkBatcher(
+            lambda chunks, taken: self.post_message(OutputReceived(generation, chunks, taken))
+        )
 
     def consider(self, executions: Iterable[Execution]) -> None:
         """Executions created or changed (from the event stream or a list read): follow those that belong."""
@@ -263,11 +268,7 @@ class TailPane(Vertical):
         batcher = self._batcher
         try:
             async with self._slots:
-                stream = client.streams.output(execution_id, finished=finished)
-                async with aclosing(stream) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            await batcher.add(item)
+                await follow_execution_output(client, execution_id, batcher, finished=finished)
             execution = await client.executions.get(
                 execution_id,
                 include_attributes=[

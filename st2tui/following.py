@@ -1,6 +1,7 @@
 """Following output streams, without a screen: what the execution screen and the tail pane share.
 
 - `ChunkBatcher` gathers chunks into one batch per redraw, handed to a callback (the caller's message);
+- `LineAssembler` turns chunks into whole lines (a line may span chunks);
 - `follow_execution_output` streams one execution's output into a batcher;
 - `WorkflowOutputFollower` follows every execution of a workflow, at any depth, merged by time.
 
@@ -10,7 +11,7 @@ Service layer only (the client and its models): no Textual, so it runs and is te
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from datetime import datetime, timezone
 from itertools import chain
@@ -58,6 +59,38 @@ class ChunkBatcher:
             if len(self._chunks) % YIELD_EVERY == 0:
                 # A network read can hold thousands of chunks: let key presses and redraws in between.
                 await asyncio.sleep(0)
+
+
+class LineAssembler:
+    """Whole lines out of output chunks: st2 sends what a process printed as it came, so a line may span
+    chunks; its start waits here for its end (per execution and output type)."""
+
+    def __init__(self) -> None:
+        self._partials: dict[tuple[str, str], tuple[str, OutputChunk]] = {}
+
+    def lines(self, chunks: Iterable[OutputChunk]) -> list[tuple[str, OutputChunk]]:
+        """Each completed line's text (without its line break) and the chunk that ended it."""
+        lines: list[tuple[str, OutputChunk]] = []
+        for chunk in chunks:
+            key = (chunk.execution_id, chunk.output_type)
+            pending = self._partials.pop(key, None)
+            data = chunk.data if pending is None else pending[0] + chunk.data
+            complete, newline, rest = data.rpartition("\n")
+            if not newline:
+                self._partials[key] = (data, chunk)
+                continue
+            if rest:
+                self._partials[key] = (rest, chunk)
+            lines.extend((text, chunk) for text in complete.split("\n"))
+        return lines
+
+    def flush(self, execution_id: str | None = None) -> list[tuple[str, OutputChunk]]:
+        """The unfinished lines (of one execution, or of all) with their latest chunk: the output ended."""
+        keys = [key for key in self._partials if execution_id is None or key[0] == execution_id]
+        return [self._partials.pop(key) for key in keys]
+
+    def clear(self) -> None:
+        self._partials.clear()
 
 
 async def follow_execution_output(

@@ -9,7 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 
 from st2tui.api import St2Client
-from st2tui.following import MAX_BATCH, ChunkBatcher, WorkflowOutputFollower, follow_execution_output
+from st2tui.following import (
+    MAX_BATCH,
+    ChunkBatcher,
+    LineAssembler,
+    WorkflowOutputFollower,
+    follow_execution_output,
+)
 from st2tui.models import Execution, OutputChunk
 
 WAIT_SECONDS = 60
@@ -59,10 +65,30 @@ async def finished(client: St2Client, execution_id: str) -> Execution:
         await asyncio.sleep(0.1)
 
 
-def chunk(number: int) -> OutputChunk:
+def chunk(
+    number: int, data: str | None = None, execution_id: str = "e1", output_type: str = "stdout"
+) -> OutputChunk:
+    text = f"{number}\n" if data is None else data
     return OutputChunk(
-        id=f"{number:024x}", execution_id="e1", output_type="stdout", data=f"{number}\n", timestamp=None
+        id=str(number), execution_id=execution_id, output_type=output_type, data=text, timestamp=None
     )
+
+
+def test_a_line_split_across_chunks_becomes_one_line_per_execution_and_stream() -> None:
+    assembler = LineAssembler()
+    chunks = [
+        chunk(1, "hel"),
+        chunk(2, "oops\n", output_type="stderr"),
+        chunk(3, "lo\nwor"),
+        chunk(4, "other\nand more\n", execution_id="e2"),
+    ]
+
+    lines = [(text, piece.id) for text, piece in assembler.lines(chunks)]
+    rest = [(text, piece.id) for text, piece in assembler.flush("e1")]
+
+    assert lines == [("oops", "2"), ("hello", "3"), ("other", "4"), ("and more", "4")]
+    assert rest == [("wor", "3")]
+    assert assembler.flush() == []
 
 
 async def test_a_full_batch_waits_until_it_is_taken() -> None:

@@ -6,7 +6,12 @@ Log (status transitions) and Raw. Controls: cancel, pause/resume, re-run (whole,
 to an inquiry; each hidden in read-only mode.
 
 Every server call runs in a named worker and answers with a message. Two streams feed the screen: the
-event stream (status changes of the execution and its descendants) and the output stream(s).
+event stream (status changes of the execution and its descendants) and the output stream(s), followed by
+`st2tui.following`.
+
+Over 800 lines because every handler here works on one shared state (the execution, its tree, the streams'
+generation, the controls); what stands alone lives elsewhere: the tabs in `st2tui.widgets`, the dialogs
+in `execution_dialogs`, stream following in `st2tui.following`.
 """
 
 from __future__ import annotations
@@ -18,19 +23,18 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Checkbox, Footer, Label, Static, TabbedContent, TabPane
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from st2tui import formatting
 from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
-from st2tui.following import ChunkBatcher, WorkflowOutputFollower, follow_execution_output
+from st2tui.following import ChunkBatcher, LineAssembler, WorkflowOutputFollower, follow_execution_output
 from st2tui.messages import (
     ApiFailed,
     ExecutionControlled,
@@ -50,7 +54,8 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.screens.help import HelpEntry, help_entries
+from st2tui.screens.execution_dialogs import ExecutionKeysScreen, RerunTasksDialog
+from st2tui.screens.help import help_entries
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.execution_info import (
@@ -67,7 +72,7 @@ from st2tui.widgets.output_log import (
     clean_line,
 )
 from st2tui.widgets.result_view import RESULT_INLINE_LIMIT, DocumentView, ResultView, human_size
-from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, is_with_items, task_label
+from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, task_label
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
 INQUIRY_RUNNER = "inquirer"
@@ -94,82 +99,6 @@ class Crumb:
 
     execution_id: str
     label: str
-
-
-class RerunTasksDialog(ModalScreen[bool | None]):
-    """Confirms a re-run from a task; for a with-items task, offers to run all its items again (reset).
-    Dismisses with the reset choice, or None for no."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="rerun-task.yes", tooltip="Re-run from this task"),
-        Binding("n,escape", "answer(False)", "No", id="rerun-task.no", tooltip="Leave everything as it is"),
-    ]
-
-    def __init__(self, workflow: Execution, task: Execution) -> None:
-        super().__init__()
-        self.workflow = workflow
-        self.target = task
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="rerun-task-dialog"):
-            yield Label(f"Re-run from task {self.target.task_name}?", classes="dialog-title")
-            yield Static(
-                f"Workflow {self.workflow.action_ref} ({self.workflow.short_id}) starts again as a new "
-                f"execution, from task {self.target.task_name}; the tasks before it are not run again.",
-                classes="dialog-body",
-            )
-            if is_with_items(self.target):
-                yield Checkbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Re-run (y)", variant="warning", id="rerun-yes")
-                yield Button("No (n)", id="rerun-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#rerun-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.action_answer(event.button.id == "rerun-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        if not yes:
-            self.dismiss(None)
-            return
-        boxes = self.query("#rerun-reset").results(Checkbox)
-        self.dismiss(any(box.value for box in boxes))
-
-
-class ExecutionKeysScreen(ModalScreen[None]):
-    """`?` on the execution screen: the keys that work here, from the live bindings."""
-
-    BINDINGS = [
-        Binding(
-            "escape,q,question_mark", "dismiss", "Close", id="execution-keys.close", tooltip="Close the help"
-        ),
-    ]
-
-    def __init__(self, entries: list[HelpEntry]) -> None:
-        super().__init__()
-        self.entries = entries
-
-    def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, pad_edge=False, expand=True)
-        table.add_column(style="bold cyan", no_wrap=True, min_width=12)
-        table.add_column(no_wrap=True, min_width=18)
-        table.add_column(style="dim", ratio=1)
-        group = None
-        for entry in self.entries:
-            if entry.group != group:
-                group = entry.group
-                table.add_row(Text(group, style="bold underline"), "", "")
-            table.add_row(entry.keys, entry.description, entry.tooltip)
-        with Vertical(classes="dialog", id="help-dialog"):
-            yield Label("Keys on the execution screen", classes="dialog-title")
-            with VerticalScroll(id="help-scroll"):
-                yield Static(table)
-            yield Static(
-                "escape closes · keys can be remapped in settings.keybindings", classes="dialog-note"
-            )
 
 
 class ExecutionScreen(Screen):
@@ -243,7 +172,7 @@ class ExecutionScreen(Screen):
         # The execution and everything below it that the screen knows of (the event filter reads it).
         self._family: set[str] = {execution_id}
         self._generation = 0
-        self._partials: dict[tuple[str, str], tuple[str, OutputChunk]] = {}
+        self._assembler = LineAssembler()
         self._follower: WorkflowOutputFollower | None = None
         self._events_started = False
         self._first_load = True
@@ -598,7 +527,7 @@ class ExecutionScreen(Screen):
     def _restart_output(self) -> None:
         """Start the output view again: this execution's own output, or every task's in workflow mode."""
         self._generation += 1
-        self._partials.clear()
+        self._assembler.clear()
         self._follower = None
         self.output.clear()
         self.output.stream_state = "connecting"
@@ -692,27 +621,10 @@ class ExecutionScreen(Screen):
         self.output.append(self._lines_of(event.chunks))
 
     def _lines_of(self, chunks: list[OutputChunk]) -> list[OutputLine]:
-        """Whole lines from chunks; a line split across chunks waits for its end (per execution and stream)."""
-        lines: list[OutputLine] = []
-        for chunk in chunks:
-            key = (chunk.execution_id, chunk.output_type)
-            data = chunk.data
-            pending = self._partials.pop(key, None)
-            if pending is not None:
-                data = pending[0] + data
-            if "\n" not in data:
-                self._partials[key] = (data, chunk)
-                continue
-            complete, _, rest = data.rpartition("\n")
-            if rest:
-                self._partials[key] = (rest, chunk)
-            for text in complete.split("\n"):
-                lines.append(self._line(text, chunk))
-        return lines
+        return [self._line(text, chunk) for text, chunk in self._assembler.lines(chunks)]
 
     def _flush_partials(self) -> None:
-        lines = [self._line(text, chunk) for text, chunk in self._partials.values()]
-        self._partials.clear()
+        lines = [self._line(text, chunk) for text, chunk in self._assembler.flush()]
         if lines:
             self.output.append(lines)
 

@@ -25,7 +25,7 @@ from textual.widgets import Static
 
 from st2tui import formatting
 from st2tui.api import St2Error
-from st2tui.following import ChunkBatcher, follow_execution_output
+from st2tui.following import ChunkBatcher, LineAssembler, follow_execution_output
 from st2tui.forms import printable
 from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished
 from st2tui.models import Execution, OutputChunk
@@ -47,6 +47,11 @@ FINISHED_SOURCE = "■"
 # What the tail needs of stream events beyond the list's fields: the item of a with-items task.
 TAIL_FIELDS = ("context.orquesta.item_id",)
 WORKFLOW_RUNNERS = frozenset({"orquesta", "action-chain", "mistral-v2"})
+
+
+def _stream_of(chunk: OutputChunk) -> str:
+    """The line's stream as the log colours it: stdout, stderr, or other output (a runner's own)."""
+    return chunk.output_type if chunk.output_type in ("stdout", "stderr") else "output"
 
 
 def short_action(ref: str) -> str:
@@ -94,7 +99,7 @@ class TailPane(Vertical):
         self._generation = 0
         self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
-        self._partials: dict[tuple[str, str], str] = {}
+        self._assembler = LineAssembler()
         self._held: deque[OutputLine] = deque(maxlen=MAX_LINES)
         self._held_total = 0
         self.active = False
@@ -137,7 +142,7 @@ class TailPane(Vertical):
         self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
         self._following.clear()
-        self._partials.clear()
+        self._assembler.clear()
         self.followed = 0
         self.done = 0
 
@@ -301,29 +306,19 @@ class TailPane(Vertical):
         """Whole lines; a line split across chunks waits for its end (per execution and stream)."""
         lines: list[OutputLine] = []
         labels: dict[str, str] = {}
-        for chunk in chunks:
-            key = (chunk.execution_id, chunk.output_type)
-            data = self._partials.pop(key, "") + chunk.data
-            complete, newline, rest = data.rpartition("\n")
-            if not newline:
-                self._partials[key] = data
-                continue
-            if rest:
-                self._partials[key] = rest
+        for text, chunk in self._assembler.lines(chunks):
             label = labels.get(chunk.execution_id)
             if label is None:
                 label = labels[chunk.execution_id] = self.label(chunk.execution_id, chunk.action_ref)
-            stream = chunk.output_type if chunk.output_type in ("stdout", "stderr") else "output"
-            for text in complete.split("\n"):
-                lines.append(
-                    OutputLine(
-                        clean_line(text),
-                        stream,
-                        chunk.timestamp,
-                        source=label,
-                        source_key=chunk.execution_id,
-                    )
+            lines.append(
+                OutputLine(
+                    clean_line(text),
+                    _stream_of(chunk),
+                    chunk.timestamp,
+                    source=label,
+                    source_key=chunk.execution_id,
                 )
+            )
         return lines
 
     def label(self, execution_id: str, action_ref: str = "") -> str:
@@ -367,18 +362,8 @@ class TailPane(Vertical):
             return
         lines: list[OutputLine] = []
         label = self.label(event.execution_id)
-        for (eid, stream), rest in list(self._partials.items()):
-            if eid == event.execution_id:
-                del self._partials[(eid, stream)]
-                lines.append(
-                    OutputLine(
-                        clean_line(rest),
-                        stream if stream in ("stdout", "stderr") else "output",
-                        None,
-                        label,
-                        eid,
-                    )
-                )
+        for rest, chunk in self._assembler.flush(event.execution_id):
+            lines.append(OutputLine(clean_line(rest), _stream_of(chunk), None, label, chunk.execution_id))
         execution = event.execution
         if execution is None:
             lines.append(

@@ -7,6 +7,9 @@ answers and events. Every status change appends a `log` entry and publishes `st2
 and `st2.execution__update`, as the stream of a real run shows (`examples/stream-sample.txt`).
 Output lines go through `OutputStore`, which stores each chunk at once (batched transactions) and
 publishes it a moment later, so that a terminal update overtakes the last chunks as on st2.
+
+Over 800 lines because one object owns an execution's whole life (scheduling, running, status changes,
+workflows, inquiries, cancellation) over one database; what stands alone is apart (runners, orquesta, seed).
 """
 
 from __future__ import annotations

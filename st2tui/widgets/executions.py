@@ -1,4 +1,8 @@
-"""The executions pane: a live, filterable, pageable table of executions whose workflows unfold in place."""
+"""The executions pane: a live, filterable, pageable table of executions whose workflows unfold in place.
+
+Over 800 lines because paging, live updates, unfolding and marking all work on one table's rows; the query
+language lives in `execution_query` and the activity strip in `activity`.
+"""
 
 from __future__ import annotations
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import gc
 import ipaddress
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from st2tui import __version__
+from st2tui.demo_paths import default_demo_db, demo_db
 
 DEMO_SERVER_HELP = "run the embedded StackStorm-compatible demo server in the foreground"
 
@@ -23,24 +23,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def default_demo_db() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("st2tui")) / "demo.sqlite"
-
-
-def demo_db(path: str | None) -> Path:
-    """The demo database `--db` names, else the default one in st2tui's data directory, made 0700
-    (the database holds secrets and its password file sits beside it). A directory given with
-    `--db` is the user's own: it is made 0700 only when it does not exist yet."""
-    if path:
-        return Path(path)
-    db = default_demo_db()
-    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(db.parent, 0o700)
-    return db
 
 
 def build_parser() -> argparse.ArgumentParser:

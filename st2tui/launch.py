@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 def _demo_connection(args: argparse.Namespace):
     """Start the embedded demo server in this process and describe how to reach it."""
-    from st2tui.cli import demo_db
     from st2tui.demo.server import DemoServer, start_in_thread
+    from st2tui.demo_paths import demo_db
 
     # The generated password of the database signs in by itself (not cached: the server is ours).
     running = start_in_thread(DemoServer(demo_db(args.db)))

@@ -4,6 +4,7 @@ and the requests panes make of other screens (run an action, open an execution).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -218,6 +219,17 @@ class KeyEditRequested(Message):
     """Open the key form: `key` to edit, or None for a new key."""
 
     key: KeyValuePair | None
+
+
+@dataclass
+class ConfirmationRequested(Message):
+    """A pane asks before a change: its screen opens the confirmation dialog and calls `answered` with
+    True only on an explicit yes (widgets never open screens themselves)."""
+
+    title: str
+    body: str
+    confirm_label: str
+    answered: Callable[[bool | None], None]
 
 
 @dataclass

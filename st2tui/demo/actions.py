@@ -11,7 +11,7 @@ import mimetypes
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from jsonschema.validators import Draft3Validator, Draft4Validator
@@ -22,10 +22,8 @@ from starlette.routing import Route
 from . import rbac
 from .auth import authenticate
 from .params import merge_parameters
+from .state import DemoState
 from .util import ApiError, json_response, page_headers, paging, query_list, query_str, unresolved_include
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 OBJECT_ID_RE = re.compile(r"^[0-9a-fA-F]{24}$")
 
@@ -101,7 +99,7 @@ def st2_validate(instance: Any, schema: dict[str, Any], *, full_message: bool = 
     return instance
 
 
-def server_of(request: Request) -> DemoServer:
+def server_of(request: Request) -> DemoState:
     return request.app.state.server
 
 
@@ -225,7 +223,7 @@ def is_reference(ref_or_id: str) -> bool:
     return "." in ref_or_id
 
 
-def find_by_ref_or_id(server: DemoServer, table: str, ref_or_id: str) -> dict[str, Any]:
+def find_by_ref_or_id(server: DemoState, table: str, ref_or_id: str) -> dict[str, Any]:
     """An action or rule by `pack.name` or id; 404 with st2's message otherwise."""
     column = "ref" if is_reference(ref_or_id) else "id"
     doc = server.db.doc(f"SELECT doc FROM {table} WHERE {column} = ?", (ref_or_id,))
@@ -289,16 +287,16 @@ async def get_action(request: Request) -> Response:
     return json_response(doc)
 
 
-def runner_of(server: DemoServer, action: dict[str, Any]) -> dict[str, Any]:
+def runner_of(server: DemoState, action: dict[str, Any]) -> dict[str, Any]:
     return server.db.doc("SELECT doc FROM runnertypes WHERE name = ?", (action.get("runner_type"),)) or {}
 
 
-def merged_parameters(server: DemoServer, action: dict[str, Any]) -> dict[str, Any]:
+def merged_parameters(server: DemoState, action: dict[str, Any]) -> dict[str, Any]:
     runner = runner_of(server, action)
     return merge_parameters(runner.get("runner_parameters") or {}, action.get("parameters") or {})
 
 
-def _action_for_parameters_view(server: DemoServer, ref_or_id: str) -> dict[str, Any]:
+def _action_for_parameters_view(server: DemoState, ref_or_id: str) -> dict[str, Any]:
     """The lookup of st2's `ParametersViewController`, with its own 404 wording."""
     if is_reference(ref_or_id):
         doc = server.db.doc("SELECT doc FROM actions WHERE ref = ?", (ref_or_id,))
@@ -351,7 +349,7 @@ async def get_overview(request: Request) -> Response:
     return json_response({**doc, "parameters": merged_parameters(server, doc)})
 
 
-def entry_point_path(server: DemoServer, action: dict[str, Any]) -> Path | None:
+def entry_point_path(server: DemoState, action: dict[str, Any]) -> Path | None:
     """The entry point file of a content action (the registry keeps the content on the server)."""
     content = getattr(server, "content", None)
     if content is None or action.get("ref") not in content.actions:

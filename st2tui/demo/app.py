@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,10 +15,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import auth
+from .state import DemoState
 from .util import ApiError, error_response, json_response
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 ST2_VERSION = "3.10dev"
 
@@ -122,7 +120,7 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return json_response({"faultstring": "Internal Server Error"}, status=500)
 
 
-def create_app(server: DemoServer, route_modules: list[Any]) -> ASGIApp:
+def create_app(server: DemoState, route_modules: list[Any]) -> ASGIApp:
     """Build the app; each module in `route_modules` has a `routes()` returning Starlette routes."""
     routes: list[Route] = [
         Route("/api/v1", api_root, methods=["GET"]),

@@ -7,9 +7,9 @@ import binascii
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from jsonschema import Draft4Validator
@@ -18,6 +18,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from . import rbac
+from .rbac import Principal
+from .state import DemoState
 from .util import (
     ApiError,
     isotime,
@@ -32,28 +34,8 @@ from .util import (
     utcnow,
 )
 
-if TYPE_CHECKING:
-    from .server import DemoServer
 
-
-@dataclass(frozen=True)
-class Principal:
-    """Who made a request, how, and with which roles (what `GET /api/v1/user` reports)."""
-
-    user: str
-    method: str  # "authentication token" | "API key"
-    location: str  # "header" | "query" | "cookie"
-    token_expire: str | None = None
-    rbac_enabled: bool = False
-    roles: tuple[str, ...] = ()
-
-    @property
-    def is_admin(self) -> bool:
-        # With RBAC off every user is an admin (st2's noop backend).
-        return not self.rbac_enabled or rbac.is_admin(self.roles)
-
-
-def _server(request: Request) -> DemoServer:
+def _server(request: Request) -> DemoState:
     return request.app.state.server
 
 
@@ -85,7 +67,7 @@ def authenticate(request: Request, permission: str | None = None) -> Principal:
     return principal
 
 
-def _with_roles(srv: DemoServer, principal: Principal) -> Principal:
+def _with_roles(srv: DemoState, principal: Principal) -> Principal:
     if srv.roles is None:
         return principal
     roles = tuple(dict.fromkeys(srv.roles.get(principal.user, ())))
@@ -111,7 +93,7 @@ def _identify(request: Request) -> Principal:
     raise ApiError(401, "Unauthorized - One of Token or API key required.")
 
 
-def _check_token(srv: DemoServer, token: str, location: str) -> Principal:
+def _check_token(srv: DemoState, token: str, location: str) -> Principal:
     row = srv.db.query_one("SELECT user, expiry FROM tokens WHERE token = ?", (hash_token(token),))
     if row is None:
         raise ApiError(401, "Unauthorized")
@@ -121,7 +103,7 @@ def _check_token(srv: DemoServer, token: str, location: str) -> Principal:
     return Principal(row["user"], "authentication token", location, expire)
 
 
-def _check_api_key(srv: DemoServer, key: str, location: str) -> Principal:
+def _check_api_key(srv: DemoState, key: str, location: str) -> Principal:
     key_hash = hash_api_key(key)
     row = srv.db.query_one("SELECT user, enabled FROM apikeys WHERE key_hash = ?", (key_hash,))
     if row is None:
@@ -131,7 +113,7 @@ def _check_api_key(srv: DemoServer, key: str, location: str) -> Principal:
     return Principal(row["user"], "API key", location)
 
 
-def issue_token(srv: DemoServer, user: str, ttl: int | None = None) -> dict[str, Any]:
+def issue_token(srv: DemoState, user: str, ttl: int | None = None) -> dict[str, Any]:
     ttl = srv.token_ttl if ttl is None else ttl
     expiry = utcnow() + timedelta(seconds=ttl)
     doc = {
@@ -212,7 +194,7 @@ def _apikey_public(doc: dict[str, Any], request: Request) -> dict[str, Any]:
     return {**doc, "key_hash": MASK, "uid": MASK}
 
 
-def _find_apikey(srv: DemoServer, ref: str) -> dict[str, Any]:
+def _find_apikey(srv: DemoState, ref: str) -> dict[str, Any]:
     """By id or by the key itself (`ApiKey.get_by_key_or_id`)."""
     doc = srv.db.doc("SELECT doc FROM apikeys WHERE id = ? OR key_hash = ?", (ref, hash_api_key(ref)))
     if doc is None:

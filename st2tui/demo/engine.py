@@ -7,6 +7,9 @@ answers and events. Every status change appends a `log` entry and publishes `st2
 and `st2.execution__update`, as the stream of a real run shows (`examples/stream-sample.txt`).
 Output lines go through `OutputStore`, which stores each chunk at once (batched transactions) and
 publishes it a moment later, so that a terminal update overtakes the last chunks as on st2.
+
+Over 800 lines because one object owns an execution's whole life (scheduling, running, status changes,
+workflows, inquiries, cancellation) over one database; what stands alone is apart (runners, orquesta, seed).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import crypto, keys, params, seed
 from .runners import (
@@ -46,10 +49,8 @@ from .runners import (
     runner_class,
 )
 from .runners.workflow import WorkflowDriver
+from .state import DemoState
 from .util import ApiError, dumps, isotime, isotime_ms, new_id, parse_isotime, utcnow
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class OutputStore:
     # need the order for certain lengthen `lag` (`server.engine.output.lag`).
     PUBLISH_LAG = 0.05
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.db = server.db
         self.bus = server.bus
         self._pending: list[tuple[str, str, str, str]] = []
@@ -250,7 +251,7 @@ class Live:
 class Engine:
     """The service behind `/api/v1/executions` and `/stream/v1`; `server.engine`."""
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.server = server
         self.db = server.db
         self.bus = server.bus

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jsonschema
 from starlette.requests import Request
@@ -20,6 +20,7 @@ from starlette.routing import Route
 from . import rbac
 from .auth import Principal, authenticate
 from .engine import CANCELABLE_STATES, CANCELED, DOC_ORDER, Engine
+from .state import DemoState
 from .util import (
     ISO8601_UTC_RE,
     ApiError,
@@ -37,9 +38,6 @@ from .util import (
     show_secrets,
     unresolved_include,
 )
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 DEFAULT_LIMIT = 100
 MAX_ID_VALUES = 100
@@ -187,7 +185,7 @@ RERUN_SCHEMA = {
 }
 
 
-def _server(request: Request) -> DemoServer:
+def _server(request: Request) -> DemoState:
     return request.app.state.server
 
 

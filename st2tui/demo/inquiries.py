@@ -7,7 +7,7 @@ completes the execution and resumes the workflow that asked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,10 +16,8 @@ from starlette.routing import Route
 from . import rbac
 from .actions import server_of, st2_validate
 from .auth import authenticate
+from .state import DemoState
 from .util import ApiError, json_body, json_response, page_headers, paging
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 INQUIRY_RUNNER = "inquirer"
 PENDING = "pending"
@@ -56,7 +54,7 @@ def inquiry_doc(execution: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _execution(server: DemoServer, inquiry_id: str) -> dict[str, Any]:
+def _execution(server: DemoState, inquiry_id: str) -> dict[str, Any]:
     doc = server.db.doc("SELECT doc FROM executions WHERE id = ?", (inquiry_id,))
     if doc is None:
         # st2 raises a not-found error without a message here, answered with the default text.

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,6 +21,7 @@ from starlette.routing import Route
 from . import crypto, rbac
 from .actions import st2_validate
 from .auth import Principal, authenticate
+from .state import DemoState
 from .util import (
     ApiError,
     isotime_ms,
@@ -33,9 +34,6 @@ from .util import (
     query_str,
     utcnow,
 )
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 SYSTEM_SCOPE = "st2kv.system"
 USER_SCOPE = "st2kv.user"
@@ -61,7 +59,7 @@ REQUEST_SCHEMA: dict[str, Any] = {
 }
 
 
-def crypto_key(server: DemoServer) -> str:
+def crypto_key(server: DemoState) -> str:
     """The per-server datastore key, generated on first use and kept in the database."""
     key = server.db.get_meta(CRYPTO_META_KEY)
     if key is None:
@@ -94,7 +92,7 @@ def _live_clause() -> str:
     return "(expire_timestamp IS NULL OR expire_timestamp > ?)"
 
 
-def _public(doc: dict[str, Any], server: DemoServer, decrypt: bool) -> dict[str, Any]:
+def _public(doc: dict[str, Any], server: DemoState, decrypt: bool) -> dict[str, Any]:
     """The API document of a stored key; `decrypt` reveals secret values."""
     out = dict(doc)
     if doc.get("secret") and decrypt:
@@ -105,7 +103,7 @@ def _public(doc: dict[str, Any], server: DemoServer, decrypt: bool) -> dict[str,
     return out
 
 
-def _stored(server: DemoServer, scope: str, ref: str) -> dict[str, Any] | None:
+def _stored(server: DemoState, scope: str, ref: str) -> dict[str, Any] | None:
     return server.db.doc(
         f"SELECT doc FROM keys WHERE scope = ? AND name = ? AND {_live_clause()}", (scope, ref, _now_iso())
     )
@@ -118,7 +116,7 @@ def _not_found(scope: str, ref: str) -> ApiError:
 
 
 def store_key(
-    server: DemoServer,
+    server: DemoState,
     *,
     name: str,
     value: str,
@@ -175,7 +173,7 @@ def store_key(
 
 
 def _list_scope(
-    server: DemoServer,
+    server: DemoState,
     scope: str,
     *,
     prefix: str | None,
@@ -203,7 +201,7 @@ def _list_scope(
 
 async def list_keys(request: Request) -> Response:
     principal = authenticate(request)
-    server: DemoServer = request.app.state.server
+    server: DemoState = request.app.state.server
     limit, offset = paging(request, 100)
     decrypt = query_bool(request, "decrypt", False)
     prefix = query_str(request, "prefix")
@@ -260,7 +258,7 @@ def _scope_and_user(
 
 async def get_key(request: Request) -> Response:
     principal = authenticate(request)
-    server: DemoServer = request.app.state.server
+    server: DemoState = request.app.state.server
     scope, user = _scope_and_user(request, principal, user_implies_user_scope=True)
     decrypt = query_bool(request, "decrypt", False)
     ref = key_ref(scope, request.path_params["name"], user)
@@ -274,7 +272,7 @@ async def get_key(request: Request) -> Response:
 
 async def put_key(request: Request) -> Response:
     principal = authenticate(request)
-    server: DemoServer = request.app.state.server
+    server: DemoState = request.app.state.server
     # st2 (master) refuses a body without `name` before anything else, then checks the schema's
     # types, then `value` (recorded answers: tests/demo/test_keys.py).
     body = await json_body(request)
@@ -308,7 +306,7 @@ async def put_key(request: Request) -> Response:
 
 async def delete_key(request: Request) -> Response:
     principal = authenticate(request)
-    server: DemoServer = request.app.state.server
+    server: DemoState = request.app.state.server
     scope, user = _scope_and_user(request, principal, user_implies_user_scope=False)
     ref = key_ref(scope, request.path_params["name"], user)
     rbac.require_key(principal, rbac.KEY_VALUE_PAIR_DELETE, scope, ref)
@@ -330,7 +328,7 @@ def routes() -> list[Route]:
 class KeyExpiry:
     """Service deleting keys whose TTL passed (what MongoDB's TTL index does for st2)."""
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.server = server
         self._task: asyncio.Task[None] | None = None
 
@@ -356,7 +354,7 @@ class KeyExpiry:
             self.sweep()
 
 
-def stored_value(server: DemoServer, scope: str, name: str, user: str) -> str | None:
+def stored_value(server: DemoState, scope: str, name: str, user: str) -> str | None:
     """A key's stored value (secrets stay encrypted), or None when it does not exist or expired."""
     doc = _stored(server, full_scope(scope), key_ref(full_scope(scope), name, user))
     return None if doc is None else doc["value"]
@@ -369,7 +367,7 @@ class KeyValueLookup:
     object gives the value, decrypted for secrets, or an empty string for a missing key.
     """
 
-    def __init__(self, server: DemoServer, scope: str, user: str, prefix: str = "") -> None:
+    def __init__(self, server: DemoState, scope: str, user: str, prefix: str = "") -> None:
         self._server = server
         self._scope = scope
         self._user = user
@@ -414,7 +412,7 @@ class DatastoreLookup:
       encrypted as st2 renders them, and `.decrypt` is the `decrypt_kv` filter's function.
     """
 
-    def __init__(self, server: DemoServer, user: str) -> None:
+    def __init__(self, server: DemoState, user: str) -> None:
         self._server = server
         self.system = KeyValueLookup(server, SYSTEM_SCOPE, user)
         self.user = KeyValueLookup(server, USER_SCOPE, user)
@@ -426,6 +424,6 @@ class DatastoreLookup:
         return crypto.decrypt(crypto_key(self._server), ciphertext)
 
 
-def kv_lookup(server: DemoServer, user: str) -> DatastoreLookup:
+def kv_lookup(server: DemoState, user: str) -> DatastoreLookup:
     """The datastore for rendering `user`'s parameters (see `DatastoreLookup`)."""
     return DatastoreLookup(server, user)

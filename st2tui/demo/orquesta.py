@@ -32,6 +32,9 @@ every branch and propagates ``CancelledError`` to the caller.
 
 Runner extras: a runner may expose ``expression_functions`` (a mapping of name to callable), e.g.
 ``st2kv``; those functions become available to every expression of the workflow.
+
+Over 800 lines because it is one interpreter of one language: the spec's parsing and the run loop
+share the workflow's model (expressions are evaluated in `expressions`).
 """
 
 from __future__ import annotations

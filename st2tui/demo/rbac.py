@@ -12,12 +12,9 @@ Checks raise `ApiError(403)` with the `faultstring` of st2's `AccessDeniedError`
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from .util import ApiError
-
-if TYPE_CHECKING:
-    from .auth import Principal
 
 # st2common.rbac.types.SystemRole
 SYSTEM_ADMIN = "system_admin"
@@ -88,6 +85,23 @@ GLOBAL_PERMISSIONS = frozenset(
 )
 
 USER_SCOPE = "st2kv.user"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who made a request, how, and with which roles (what `GET /api/v1/user` reports)."""
+
+    user: str
+    method: str  # "authentication token" | "API key"
+    location: str  # "header" | "query" | "cookie"
+    token_expire: str | None = None
+    rbac_enabled: bool = False
+    roles: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        # With RBAC off every user is an admin (st2's noop backend).
+        return not self.rbac_enabled or is_admin(self.roles)
 
 
 def permission_name(permission: str) -> str:

@@ -9,13 +9,11 @@ deleted. Datastore seed keys are written once, on a fresh database.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import keys
 from .content import Content, load_content, stable_id, trigger_uid
-
-if TYPE_CHECKING:
-    from .server import DemoServer
+from .state import DemoState
 
 # Tables of the rules engine and indexes for the rule and key routes (kept here, beside the code
 # that fills them; `Database.SCHEMA` holds the tables shared with the execution engine).
@@ -35,7 +33,7 @@ CREATE INDEX IF NOT EXISTS keys_expiry ON keys (expire_timestamp) WHERE expire_t
 KEYS_SEEDED_META = "keys_seeded"
 
 
-def ensure_schema(server: DemoServer) -> None:
+def ensure_schema(server: DemoState) -> None:
     server.db.conn.executescript(RESOURCE_SCHEMA)
 
 
@@ -58,7 +56,7 @@ def shadow_trigger(type_doc: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def store_trigger(server: DemoServer, doc: dict[str, Any]) -> None:
+def store_trigger(server: DemoState, doc: dict[str, Any]) -> None:
     server.db.execute(
         "INSERT INTO triggers (ref, id, type, parameters, doc) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(ref) DO UPDATE SET type = excluded.type, parameters = excluded.parameters, "
@@ -68,7 +66,7 @@ def store_trigger(server: DemoServer, doc: dict[str, Any]) -> None:
 
 
 def _sync_table(
-    server: DemoServer, table: str, key: str, docs: dict[str, dict[str, Any]], extra: tuple[str, ...]
+    server: DemoState, table: str, key: str, docs: dict[str, dict[str, Any]], extra: tuple[str, ...]
 ) -> None:
     """Make `table` hold exactly `docs` (keyed by column `key`), keeping ids of existing rows."""
     db = server.db
@@ -87,7 +85,7 @@ def _sync_table(
         )
 
 
-def _register_rules(server: DemoServer, content: Content) -> None:
+def _register_rules(server: DemoState, content: Content) -> None:
     db = server.db
     registered = {
         row["ref"]: bool(row["user_modified"]) for row in db.query("SELECT * FROM rule_registrations")
@@ -108,7 +106,7 @@ def _register_rules(server: DemoServer, content: Content) -> None:
             db.execute("INSERT OR IGNORE INTO rule_registrations (ref) VALUES (?)", (ref,))
 
 
-def _seed_keys(server: DemoServer, content: Content) -> None:
+def _seed_keys(server: DemoState, content: Content) -> None:
     if server.db.get_meta(KEYS_SEEDED_META):
         return
     for spec in content.keys:
@@ -125,7 +123,7 @@ def _seed_keys(server: DemoServer, content: Content) -> None:
     server.db.set_meta(KEYS_SEEDED_META, "1")
 
 
-def register(server: DemoServer, content: Content) -> None:
+def register(server: DemoState, content: Content) -> None:
     """Write `content` into the database (idempotent; see the module docstring for rules)."""
     with server.db.transaction():
         _sync_table(server, "runnertypes", "name", content.runners, ())
@@ -144,7 +142,7 @@ def register(server: DemoServer, content: Content) -> None:
 class Registry:
     """Service registering the content before the other services start; keeps it as `server.content`."""
 
-    def __init__(self, server: DemoServer) -> None:
+    def __init__(self, server: DemoState) -> None:
         self.server = server
         ensure_schema(server)
 

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from . import actions, executions, inquiries, keys, registry, rules, stream
+from . import actions, executions, inquiries, keys, registry, rules, stream, triggering
 from .app import LOOPBACK_NAMES, create_app
 from .bus import EventBus
 from .db import Database
@@ -112,14 +112,14 @@ class DemoServer:
         """Route modules and services, in start order: content registry, keys, engine, rules and timers."""
         # Content and datastore first: the engine reads both when it starts.
         self.services += [registry.Registry(self), keys.KeyExpiry(self)]
-        self.route_modules += [actions, keys, rules, inquiries]
+        self.route_modules += [actions, keys, rules, triggering, inquiries]
         # The execution engine (`server.engine`) runs actions for the API, rules and inquiries.
         self.engine = Engine(self)
         self.stream_heartbeat = stream.DEFAULT_HEARTBEAT  # seconds of silence before a "\n" on /stream
         self.services.append(self.engine)
         self.route_modules += [executions, stream]
         # Timers fire rules through the engine, so they start after it.
-        self.services.append(rules.IntervalTimers(self))
+        self.services.append(triggering.IntervalTimers(self))
 
     def _generated_password(self) -> str:
         """The password of this database (made on its first start); in memory for `:memory:`."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.requests import Request
@@ -23,10 +23,8 @@ from . import rbac
 from .auth import authenticate
 from .bus import Subscription
 from .engine import COMPLETED_STATES, PAUSING, RESUMING
+from .state import DemoState
 from .util import ApiError, dumps, query_list, query_str
-
-if TYPE_CHECKING:
-    from .server import DemoServer
 
 DEFAULT_HEARTBEAT = 25.0
 DEFAULT_EVENTS = [
@@ -94,7 +92,7 @@ def execution_id_of(event: str, payload: dict[str, Any]) -> str | None:
     return None
 
 
-def _server(request: Request) -> DemoServer:
+def _server(request: Request) -> DemoState:
     return request.app.state.server
 
 
@@ -117,7 +115,7 @@ async def _next_batch(
 
 
 async def event_stream(
-    server: DemoServer,
+    server: DemoState,
     *,
     events: list[str],
     action_refs: list[str] | None,
@@ -191,7 +189,7 @@ async def stream(request: Request) -> EventSourceResponse:
 
 
 async def output_stream(
-    server: DemoServer, execution_id: str, output_type: str | None
+    server: DemoState, execution_id: str, output_type: str | None
 ) -> AsyncIterator[bytes]:
     engine = server.engine
     # Subscribe, then read what is stored and the status, with no await in between: every chunk is

@@ -6,7 +6,12 @@ Log (status transitions) and Raw. Controls: cancel, pause/resume, re-run (whole,
 to an inquiry; each hidden in read-only mode.
 
 Every server call runs in a named worker and answers with a message. Two streams feed the screen: the
-event stream (status changes of the execution and its descendants) and the output stream(s).
+event stream (status changes of the execution and its descendants) and the output stream(s), followed by
+`st2tui.following`.
+
+Over 800 lines because every handler here works on one shared state (the execution, its tree, the streams'
+generation, the controls); what stands alone lives elsewhere: the tabs in `st2tui.widgets`, the dialogs
+in `execution_dialogs`, stream following in `st2tui.following`.
 """
 
 from __future__ import annotations
@@ -15,24 +20,21 @@ import asyncio
 from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from functools import partial
-from itertools import chain
 from pathlib import Path
 
-from rich.table import Table
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Label, Static, TabbedContent, TabPane
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from st2tui import formatting
-from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
+from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
-from st2tui.following import ChunkBatcher
+from st2tui.following import ChunkBatcher, LineAssembler, WorkflowOutputFollower, follow_execution_output
 from st2tui.messages import (
     ApiFailed,
     ExecutionControlled,
@@ -52,7 +54,8 @@ from st2tui.messages import (
 )
 from st2tui.models import Execution, OutputChunk, ParameterSpec, StreamEvent
 from st2tui.screens.confirm import ConfirmDialog
-from st2tui.screens.help import HelpEntry, help_entries, typed_key
+from st2tui.screens.execution_dialogs import ExecutionKeysScreen, RerunTasksDialog
+from st2tui.screens.help import help_entries, typed_key
 from st2tui.screens.result import FullResultScreen
 from st2tui.screens.save import SaveDialog
 from st2tui.widgets.execution_info import (
@@ -69,18 +72,9 @@ from st2tui.widgets.output_log import (
     clean_line,
 )
 from st2tui.widgets.result_view import RESULT_INLINE_LIMIT, DocumentView, ResultView, human_size
-from st2tui.widgets.tickbox import Tickbox
-from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, is_with_items, task_label
+from st2tui.widgets.workflow_tree import TaskPreview, WorkflowTree, task_label
 
 EXECUTION_EVENTS = ("st2.execution__create", "st2.execution__update", "st2.execution__delete")
-# Output streams open at once in follow-workflow mode; the client's connection pool is shared with the
-# rest of the app, and later tasks wait for a free slot (their output is replayed then, none is lost).
-MAX_OUTPUT_STREAMS = 6
-# How often follow-workflow mode checks whether the whole workflow is over (seconds).
-COMPLETION_CHECK = 0.5
-# Catching up in follow-workflow mode waits at most this long (seconds) for the replays of running tasks.
-CATCH_UP_LIMIT = 5.0
-CATCH_UP_POLL = 0.05
 INQUIRY_RUNNER = "inquirer"
 # Seconds between status reads of a single (non-workflow) execution while it runs.
 STATUS_POLL = 2.0
@@ -97,7 +91,6 @@ TABS = (
     ("raw", "Raw"),
 )
 CRUMB_SEPARATOR = " \u203a "  # a single right-pointing angle quote
-_EPOCH = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -106,221 +99,6 @@ class Crumb:
 
     execution_id: str
     label: str
-
-
-def _chunk_order(chunk: OutputChunk) -> tuple[datetime, str]:
-    return (chunk.timestamp or _EPOCH, chunk.id)
-
-
-class WorkflowOutputFollower:
-    """The output of every execution of a workflow, at any depth, as it happens.
-
-    What was printed before the follower started is shown merged by time: finished executions are
-    replayed in full, and the replays of running ones are held until their streams have caught up (as
-    many chunks as the execution had stored).
-    After that each running execution, and each one that appears later (`add`), streams its lines as
-    they come, at most `MAX_OUTPUT_STREAMS` at a time. A stream opened again (a workflow resumed) skips
-    the chunks already shown.
-    """
-
-    def __init__(
-        self,
-        client: St2Client,
-        batcher: ChunkBatcher,
-        on_error: Callable[[str, Exception], None],
-        is_complete: Callable[[], bool],
-    ):
-        self._client = client
-        self._batcher = batcher
-        self._on_error = on_error
-        self._is_complete = is_complete
-        self._queue: asyncio.Queue[Execution] = asyncio.Queue()
-        self._slots = asyncio.Semaphore(MAX_OUTPUT_STREAMS)
-        self._active: set[str] = set()
-        self._done: set[str] = set()
-        # Chunks shown per execution: a stream opened again replays them first, in the same order.
-        self._emitted: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        # While catching up, chunks of running executions wait here to be merged by time.
-        self._held: list[OutputChunk] | None = None
-        self._held_counts: dict[str, int] = {}
-
-    def add(self, execution: Execution) -> None:
-        self._queue.put_nowait(execution)
-
-    async def run(self, initial: list[Execution]) -> None:
-        """Stream until the whole workflow finished and every stream ended (or until cancelled)."""
-        try:
-            await self._catch_up(initial)
-            while True:
-                try:
-                    execution = await asyncio.wait_for(self._queue.get(), timeout=COMPLETION_CHECK)
-                except asyncio.TimeoutError:
-                    if not self._active and self._queue.empty() and self._is_complete():
-                        return
-                    continue
-                if execution.id in self._active or (execution.id in self._done and execution.is_terminal):
-                    continue
-                self._start(execution.id)
-        finally:
-            for task in self._tasks:
-                task.cancel()
-            if self._tasks:
-                await asyncio.wait(self._tasks)
-
-    async def _catch_up(self, initial: list[Execution]) -> None:
-        running = [execution.id for execution in initial if not execution.is_terminal]
-        finished = [execution.id for execution in initial if execution.is_terminal]
-        # How much each running execution had printed: its stream has caught up once it replayed as many
-        # chunks (st2 stores one chunk per line).
-        stored = await asyncio.gather(*(self._stored_lines(execution_id) for execution_id in running))
-        self._held = []
-        for execution_id in running:
-            self._start(execution_id)
-        replays = await asyncio.gather(*(self._collect(execution_id) for execution_id in finished))
-        self._done.update(finished)
-
-        def caught_up() -> bool:
-            return all(
-                execution_id in self._done or self._held_counts.get(execution_id, 0) >= lines
-                for execution_id, lines in zip(running, stored, strict=True)
-            )
-
-        for _ in range(int(CATCH_UP_LIMIT / CATCH_UP_POLL)):
-            if caught_up():
-                break
-            await asyncio.sleep(CATCH_UP_POLL)
-        held, self._held = self._held, None
-        for chunk in sorted(chain(chain.from_iterable(replays), held), key=_chunk_order):
-            await self._emit(chunk)
-
-    async def _stored_lines(self, execution_id: str) -> int:
-        try:
-            return (await self._client.executions.output(execution_id)).count("\n")
-        except St2Error:
-            return 0
-
-    def _start(self, execution_id: str) -> None:
-        self._active.add(execution_id)
-        task = asyncio.create_task(self._pump(execution_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _emit(self, chunk: OutputChunk) -> None:
-        self._emitted[chunk.execution_id] = self._emitted.get(chunk.execution_id, 0) + 1
-        await self._batcher.add(chunk)
-
-    async def _collect(self, execution_id: str) -> list[OutputChunk]:
-        chunks: list[OutputChunk] = []
-        async with self._slots:
-            try:
-                async with aclosing(self._client.streams.output(execution_id, finished=True)) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            chunks.append(item)
-            except St2Error as exc:
-                self._on_error(execution_id, exc)
-        return chunks
-
-    async def _pump(self, execution_id: str) -> None:
-        try:
-            async with self._slots:
-                shown = self._emitted.get(execution_id, 0)
-                async with aclosing(self._client.streams.output(execution_id)) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            if shown:
-                                shown -= 1
-                            elif self._held is not None:
-                                self._held.append(item)
-                                self._held_counts[execution_id] = self._held_counts.get(execution_id, 0) + 1
-                            else:
-                                await self._emit(item)
-        except St2Error as exc:
-            self._on_error(execution_id, exc)
-        finally:
-            self._active.discard(execution_id)
-            self._done.add(execution_id)
-
-
-class RerunTasksDialog(ModalScreen[bool | None]):
-    """Confirms a re-run from a task; for a with-items task, offers to run all its items again (reset).
-    Dismisses with the reset choice, or None for no."""
-
-    BINDINGS = [
-        Binding("y", "answer(True)", "Yes", id="rerun-task.yes", tooltip="Re-run from this task"),
-        Binding("n,escape", "answer(False)", "No", id="rerun-task.no", tooltip="Leave everything as it is"),
-    ]
-
-    def __init__(self, workflow: Execution, task: Execution) -> None:
-        super().__init__()
-        self.workflow = workflow
-        self.target = task
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog", id="rerun-task-dialog"):
-            yield Label(f"Re-run from task {self.target.task_name}?", classes="dialog-title")
-            yield Static(
-                f"Workflow {self.workflow.action_ref} ({self.workflow.short_id}) starts again as a new "
-                f"execution, from task {self.target.task_name}; the tasks before it are not run again.",
-                classes="dialog-body",
-            )
-            if is_with_items(self.target):
-                yield Tickbox("Run every item of this with-items task again (reset)", True, id="rerun-reset")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Re-run (y)", variant="warning", id="rerun-yes")
-                yield Button("No (n)", id="rerun-no")
-
-    def on_mount(self) -> None:
-        self.query_one("#rerun-no", Button).focus()
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.action_answer(event.button.id == "rerun-yes")
-
-    def action_answer(self, yes: bool) -> None:
-        if not yes:
-            self.dismiss(None)
-            return
-        boxes = self.query("#rerun-reset").results(Tickbox)
-        self.dismiss(any(box.value for box in boxes))
-
-
-class ExecutionKeysScreen(ModalScreen[None]):
-    """`?` on the execution screen: the keys that work here, from the live bindings."""
-
-    BINDINGS = [
-        Binding(
-            "escape,q,question_mark,f1",
-            "dismiss",
-            "Close",
-            id="execution-keys.close",
-            tooltip="Close the help",
-        ),
-    ]
-
-    def __init__(self, entries: list[HelpEntry]) -> None:
-        super().__init__()
-        self.entries = entries
-
-    def compose(self) -> ComposeResult:
-        table = Table(box=None, show_header=False, pad_edge=False, expand=True)
-        table.add_column(style="bold cyan", no_wrap=True, min_width=12)
-        table.add_column(no_wrap=True, min_width=18)
-        table.add_column(style="dim", ratio=1)
-        group = None
-        for entry in self.entries:
-            if entry.group != group:
-                group = entry.group
-                table.add_row(Text(group, style="bold underline"), "", "")
-            table.add_row(entry.keys, entry.description, entry.tooltip)
-        with Vertical(classes="dialog", id="help-dialog"):
-            yield Label("Keys on the execution screen", classes="dialog-title")
-            with VerticalScroll(id="help-scroll"):
-                yield Static(table)
-            yield Static(
-                "escape closes · keys can be remapped in settings.keybindings", classes="dialog-note"
-            )
 
 
 class ExecutionScreen(Screen):
@@ -394,7 +172,7 @@ class ExecutionScreen(Screen):
         # The execution and everything below it that the screen knows of (the event filter reads it).
         self._family: set[str] = {execution_id}
         self._generation = 0
-        self._partials: dict[tuple[str, str], tuple[str, OutputChunk]] = {}
+        self._assembler = LineAssembler()
         self._follower: WorkflowOutputFollower | None = None
         self._events_started = False
         self._first_load = True
@@ -753,7 +531,7 @@ class ExecutionScreen(Screen):
     def _restart_output(self) -> None:
         """Start the output view again: this execution's own output, or every task's in workflow mode."""
         self._generation += 1
-        self._partials.clear()
+        self._assembler.clear()
         self._follower = None
         self.output.clear()
         self.output.stream_state = "connecting"
@@ -769,27 +547,36 @@ class ExecutionScreen(Screen):
 
     @work(exclusive=True, group="execution-output", description="Following the output")
     async def follow_output(self, generation: int) -> None:
-        batcher = ChunkBatcher(self.post_message, generation)
         state = "ended"
         # Finished before the stream opened: the stream replays everything, nothing to reconcile.
         finished = self.execution is not None and self.execution.is_terminal
+
+        def stream_changed(item: StreamConnected | StreamDisconnected | StreamReconnected) -> None:
+            if isinstance(item, StreamConnected):
+                self.post_message(OutputStateChanged(generation, "live"))
+            elif isinstance(item, StreamDisconnected):
+                self.post_message(OutputStateChanged(generation, "reconnecting", item.reason))
+            else:
+                self.load_execution()  # what changed while the stream was down
+
         try:
-            async with aclosing(
-                self.app.client.streams.output(self.execution_id, finished=finished)
-            ) as items:
-                async for item in items:
-                    if isinstance(item, OutputChunk):
-                        await batcher.add(item)
-                    elif isinstance(item, StreamConnected):
-                        self.post_message(OutputStateChanged(generation, "live"))
-                    elif isinstance(item, StreamDisconnected):
-                        self.post_message(OutputStateChanged(generation, "reconnecting", item.reason))
-                    elif isinstance(item, StreamReconnected):
-                        self.load_execution()  # what changed while the stream was down
+            await follow_execution_output(
+                self.app.client,
+                self.execution_id,
+                self._output_batcher(generation),
+                finished=finished,
+                on_stream=stream_changed,
+            )
         except St2Error as exc:
             state = "failed"
             self.post_message(ApiFailed("Following the output", exc))
         self.post_message(OutputStateChanged(generation, state))
+
+    def _output_batcher(self, generation: int) -> ChunkBatcher:
+        """Output batches as `OutputReceived` messages of this output view (`generation`)."""
+        return ChunkBatcher(
+            lambda chunks, taken: self.post_message(OutputReceived(generation, chunks, taken))
+        )
 
     @work(
         exclusive=True,
@@ -797,7 +584,7 @@ class ExecutionScreen(Screen):
         description="Following every task's output",
     )
     async def follow_workflow_output(self, generation: int) -> None:
-        batcher = ChunkBatcher(self.post_message, generation)
+        batcher = self._output_batcher(generation)
 
         def failed(execution_id: str, error: Exception) -> None:
             self.post_message(ApiFailed(f"Following the output of {execution_id[-8:]}", error))
@@ -838,27 +625,10 @@ class ExecutionScreen(Screen):
         self.output.append(self._lines_of(event.chunks))
 
     def _lines_of(self, chunks: list[OutputChunk]) -> list[OutputLine]:
-        """Whole lines from chunks; a line split across chunks waits for its end (per execution and stream)."""
-        lines: list[OutputLine] = []
-        for chunk in chunks:
-            key = (chunk.execution_id, chunk.output_type)
-            data = chunk.data
-            pending = self._partials.pop(key, None)
-            if pending is not None:
-                data = pending[0] + data
-            if "\n" not in data:
-                self._partials[key] = (data, chunk)
-                continue
-            complete, _, rest = data.rpartition("\n")
-            if rest:
-                self._partials[key] = (rest, chunk)
-            for text in complete.split("\n"):
-                lines.append(self._line(text, chunk))
-        return lines
+        return [self._line(text, chunk) for text, chunk in self._assembler.lines(chunks)]
 
     def _flush_partials(self) -> None:
-        lines = [self._line(text, chunk) for text, chunk in self._partials.values()]
-        self._partials.clear()
+        lines = [self._line(text, chunk) for text, chunk in self._assembler.flush()]
         if lines:
             self.output.append(lines)
 

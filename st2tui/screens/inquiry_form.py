@@ -18,7 +18,8 @@ from st2tui.api import BadRequest, St2Error
 from st2tui.forms import build_payload, field_for_server_error, ordered_fields
 from st2tui.messages import ApiFailed, InquiryAnswered, InquiryContextLoaded
 from st2tui.models import Execution, Inquiry
-from st2tui.widgets.fields import FormScreen, FormScroll, field_for
+from st2tui.screens.form import FormScreen
+from st2tui.widgets.fields import FormScroll, field_for
 
 CONTEXT_FIELDS = ["id", "status", "parent", "context", "action", "start_timestamp", "parameters", "runner"]
 # The workflow's input is shown on one line, cut at this length.

@@ -37,10 +37,10 @@ from st2tui.messages import ApiFailed, KeyConflictFound, KeyDeleted, KeyLoaded, 
 from st2tui.models import KeyValuePair, ParameterSpec
 from st2tui.redact import remember_secret
 from st2tui.screens.confirm import ConfirmDialog
+from st2tui.screens.form import FormScreen
 from st2tui.widgets.fields import (
     BooleanField,
     EnumField,
-    FormScreen,
     FormScroll,
     ParameterField,
     SafeTextArea,

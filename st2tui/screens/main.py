@@ -27,7 +27,7 @@ from textual.widgets import Footer, TabbedContent, TabPane
 from st2tui import formatting
 from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
-from st2tui.messages import ApiFailed, ExecutionsUpdated, SignedIn, StreamStateChanged
+from st2tui.messages import ApiFailed, ConfirmationRequested, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
 from st2tui.widgets.command_bar import CommandBar
 from st2tui.widgets.executions import ExecutionsPane, slim_document
@@ -396,6 +396,14 @@ class MainScreen(Screen):
             return
         self.show_tail(True)
         self.tail.pin(execution)
+
+    @on(ConfirmationRequested)
+    def _confirm(self, event: ConfirmationRequested) -> None:
+        from st2tui.screens.confirm import ConfirmDialog
+
+        event.stop()
+        dialog = ConfirmDialog(event.title, event.body, confirm_label=event.confirm_label)
+        self.app.push_screen(dialog, event.answered)
 
     def on_output_panel_save_requested(self, event: OutputPanel.SaveRequested) -> None:
         # Named, not @on: the tail's module is imported after the first frame.

@@ -36,7 +36,8 @@ from st2tui.forms import (
 from st2tui.messages import ActionParametersLoaded, ApiFailed, ExecutionSubmitted
 from st2tui.models import ParameterSpec
 from st2tui.redact import remember_secret
-from st2tui.widgets.fields import FormScreen, FormScroll, ParameterField, field_for
+from st2tui.screens.form import FormScreen
+from st2tui.widgets.fields import FormScroll, ParameterField, field_for
 
 # How much of the remembered values the offer line shows.
 OFFER_LENGTH = 90

@@ -1,4 +1,8 @@
-"""The executions pane: a live, filterable, pageable table of executions whose workflows unfold in place."""
+"""The executions pane: a live, filterable, pageable table of executions whose workflows unfold in place.
+
+Over 800 lines because paging, live updates, unfolding and marking all work on one table's rows; the query
+language lives in `execution_query` and the activity strip in `activity`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from st2tui.forms import printable
 from st2tui.messages import (
     ActivityLoaded,
     ApiFailed,
+    ConfirmationRequested,
     ExecutionChildrenLoaded,
     ExecutionOpenRequested,
     ExecutionsCanceled,
@@ -29,7 +34,6 @@ from st2tui.messages import (
     ExecutionsRerun,
 )
 from st2tui.models import Execution, Page
-from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.activity import ActivityStrip
 from st2tui.widgets.execution_query import (
     DEFAULT_SORT,
@@ -850,8 +854,8 @@ class ExecutionsPane(Pane):
             if yes:
                 self.cancel_executions([execution.id for execution in targets])
 
-        self.app.push_screen(
-            ConfirmDialog(f"Cancel {noun}?", self._listing(targets), confirm_label="Cancel them"), answered
+        self.post_message(
+            ConfirmationRequested(f"Cancel {noun}?", self._listing(targets), "Cancel them", answered)
         )
 
     def action_rerun(self) -> None:
@@ -865,7 +869,7 @@ class ExecutionsPane(Pane):
                 self.rerun_executions([execution.id for execution in targets])
 
         body = self._listing(targets) + "\n\nEach runs again with its original parameters."
-        self.app.push_screen(ConfirmDialog(f"Re-run {noun}?", body, confirm_label="Re-run"), answered)
+        self.post_message(ConfirmationRequested(f"Re-run {noun}?", body, "Re-run", answered))
 
     @work(exclusive=True, group="executions-control", description="Canceling executions")
     async def cancel_executions(self, execution_ids: list[str]) -> None:

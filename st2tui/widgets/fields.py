@@ -1,4 +1,4 @@
-"""Form fields, one widget per parameter type, and the behaviour every form screen shares.
+"""Form fields, one widget per parameter type (the form screen they sit in is `st2tui.screens.form`).
 
 A field shows its label (name, `*` when required, type and limits), the editor, the description and
 an error line. It checks its text as it changes (with `st2tui.forms`), so a wrong value is refused in
@@ -7,22 +7,19 @@ the field itself; "required" is only reported once the user tries to submit.
 
 from __future__ import annotations
 
-import contextlib
 import re
-import shutil
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult, SuspendNotSupported
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.reactive import reactive
-from textual.screen import ModalScreen
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Button, Input, Select, Static, Switch, TextArea
@@ -30,8 +27,6 @@ from textual.widgets import Button, Input, Select, Static, Switch, TextArea
 from st2tui.forms import (
     InvalidValue,
     Parsed,
-    edit_externally,
-    editor_command,
     format_value,
     is_template,
     parse_bool,
@@ -39,10 +34,8 @@ from st2tui.forms import (
     printable,
 )
 from st2tui.models import ParameterSpec
-from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.safe_input import CONTROL_CHARACTERS, SafeInput, without_control
 
-ResultT = TypeVar("ResultT")
 # Defaults longer than this are not repeated under the field (the field shows them anyway).
 SHORT_DEFAULT = 40
 # Control characters a terminal would act on (escape sequences, bell, NUL); tabs and line breaks are
@@ -562,148 +555,3 @@ def field_for(spec: ParameterSpec, value: Any = None, **kwargs: Any) -> Paramete
 
 class FormScroll(VerticalScroll, can_focus=False):
     """A scrolling part of a form; tab goes through its fields, never stops on it."""
-
-
-# -- the form screen ---------------------------------------------------------------------------------------
-
-
-class FormScreen(ModalScreen[ResultT], Generic[ResultT]):
-    """What every form shares: ctrl+s or enter submits, esc cancels (asking first when something was
-    typed), ctrl+o edits the focused field in $EDITOR, tab follows the fields, a banner for errors that
-    belong to no field. Subclasses implement `submit` and may override `is_dirty`."""
-
-    BINDINGS = [
-        Binding("ctrl+s", "submit", "Submit", id="form.submit", tooltip="Check the form and send it"),
-        Binding("enter", "submit", "Submit", show=False, id="form.submit-enter", tooltip="Send the form"),
-        Binding(
-            "escape", "cancel", "Cancel", id="form.cancel", tooltip="Close the form (asks first if you typed)"
-        ),
-        Binding(
-            "ctrl+o",
-            "edit_externally",
-            "$EDITOR",
-            id="form.editor",
-            tooltip="Edit the focused field in your $EDITOR",
-        ),
-        # Outside a text box `q` would reach the app's quit and lose the form without asking.
-        Binding("q", "stay", show=False, id="form.no-quit", tooltip="q does not quit while a form is open"),
-    ]
-
-    busy = False
-
-    @property
-    def fields(self) -> list[ParameterField]:
-        return list(self.query(ParameterField))
-
-    def field(self, name: str) -> ParameterField | None:
-        return next((field for field in self.fields if field.spec.name == name), None)
-
-    def is_dirty(self) -> bool:
-        return any(field.touched for field in self.fields)
-
-    def show_banner(self, message: str | Text | None, *, error: bool = True) -> None:
-        banner = self.query_one(".form-banner", Static)
-        if isinstance(message, str):
-            # Plain text: a server's message may quote what was typed, brackets and control characters too.
-            message = Text(printable(message))
-        banner.update(message or "")
-        banner.set_class(error, "-error")
-        banner.display = bool(message)
-
-    def check_fields(self) -> dict[str, Parsed | None] | None:
-        """Every field's value, or None (errors shown, first bad field focused) when any is refused."""
-        values: dict[str, Parsed | None] = {}
-        bad: list[ParameterField] = []
-        for field in self.fields:
-            if field.check(submitting=True) is not None:
-                bad.append(field)
-                continue
-            values[field.spec.name] = field.read()
-        if bad:
-            names = ", ".join(field.label for field in bad)
-            plural = "s" if len(bad) > 1 else ""
-            self.show_banner(f"Nothing was sent. Fix the field{plural} marked ✘: {names}.")
-            bad[0].focus_editor()
-            bad[0].scroll_visible()
-            return None
-        return values
-
-    def set_busy(self, busy: bool, message: str = "") -> None:
-        self.busy = busy
-        for button in self.query(".form-submit"):
-            button.disabled = busy
-        if message:
-            self.show_banner(message, error=False)
-
-    def action_stay(self) -> None:
-        self.notify("Close the form first (esc), then q quits.")
-
-    def action_submit(self) -> None:
-        if not self.busy:
-            self.submit()
-
-    def submit(self) -> None:
-        """Check the fields and send them (subclasses)."""
-
-    @on(Input.Submitted)
-    def _input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    @on(Button.Pressed, ".form-submit")
-    def _submit_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_submit()
-
-    @on(Button.Pressed, ".form-cancel")
-    def _cancel_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        if not self.is_dirty():
-            self.dismiss(None)
-            return
-
-        def answered(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(
-            ConfirmDialog("Discard this form?", "What you typed is lost.", confirm_label="Discard"), answered
-        )
-
-    def _focused_field(self) -> ParameterField | None:
-        node = self.focused
-        while node is not None and not isinstance(node, ParameterField):
-            node = node.parent
-        return node
-
-    def action_edit_externally(self) -> None:
-        field = self._focused_field()
-        if field is None or not field.EXTERNAL_EDIT or field.locked:
-            self.notify("Move to a text field first: $EDITOR edits the field that has focus.")
-            return
-        command = editor_command()
-        if shutil.which(command[0]) is None:
-            self.notify(f"Editor “{command[0]}” not found: set $EDITOR (or $VISUAL).", severity="error")
-            return
-        suffix = ".json" if field.spec.type in ("object", "array") else ".txt"
-        # A headless app (tests) has no terminal to hand over.
-        handover = contextlib.nullcontext() if self.app.is_headless else self.app.suspend()
-        edited, failure = None, None
-        try:
-            with handover:
-                # Textual resumes only when this block ends normally: nothing may escape it.
-                try:
-                    edited = edit_externally(field.text, suffix=suffix)
-                except OSError as exc:
-                    failure = exc
-        except SuspendNotSupported as exc:
-            failure = exc
-        if edited is None:
-            self.notify(f"The editor did not finish: {failure}", severity="error")
-            return
-        field.set_text(edited, baseline=False)
-        # A line break may have swapped the one-line editor for a text area: focus what is there then.
-        self.call_after_refresh(field.focus_editor)

@@ -12,10 +12,16 @@ from textual.widgets import Static
 
 from st2tui.api import St2Error
 from st2tui.formatting import SECRET_MASK, countdown
-from st2tui.messages import ApiFailed, KeyDeleted, KeyEditRequested, KeyRevealed, KeysLoaded
+from st2tui.messages import (
+    ApiFailed,
+    ConfirmationRequested,
+    KeyDeleted,
+    KeyEditRequested,
+    KeyRevealed,
+    KeysLoaded,
+)
 from st2tui.models import KeyValuePair
 from st2tui.redact import remember_secret
-from st2tui.screens.confirm import ConfirmDialog
 from st2tui.text import visible
 from st2tui.widgets.filter_bar import FilterBar
 from st2tui.widgets.pane import Pane, PaneCommand
@@ -268,7 +274,7 @@ class KeysPane(Pane):
                 self.delete_key(key)
 
         body = f"{key.name}  ({where})\n\nActions and rules that read it will no longer find it."
-        self.app.push_screen(ConfirmDialog("Delete key?", body, confirm_label="Delete"), answered)
+        self.post_message(ConfirmationRequested("Delete key?", body, "Delete", answered))
 
     @work(exclusive=True, group="keys-delete", description="Deleting a key")
     async def delete_key(self, key: KeyValuePair) -> None:

@@ -3,6 +3,9 @@ scrolls away, tells stdout from stderr by colour, filters streams, shows timesta
 and the panel around it (search bar, status line with the "+N new lines" badge).
 
 The view never does I/O: the execution screen feeds it `OutputLine`s in batches.
+
+Over 800 lines because the view draws its own lines (a Textual line API widget, for floods of output)
+and the panel's search and badge work on that view's state.
 """
 
 from __future__ import annotations

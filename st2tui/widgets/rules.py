@@ -19,9 +19,15 @@ from textual.widgets import Static
 from st2tui.api import St2Error
 from st2tui.formatting import short_timestamp, status_text
 from st2tui.forms import printable
-from st2tui.messages import ApiFailed, ExecutionOpenRequested, RuleDetailLoaded, RulesLoaded, RuleToggled
+from st2tui.messages import (
+    ApiFailed,
+    ConfirmationRequested,
+    ExecutionOpenRequested,
+    RuleDetailLoaded,
+    RulesLoaded,
+    RuleToggled,
+)
 from st2tui.models import Rule, RuleEnforcement
-from st2tui.screens.confirm import ConfirmDialog
 from st2tui.widgets.filter_bar import FilterBar
 from st2tui.widgets.pane import Pane, PaneCommand
 from st2tui.widgets.table import Column, RecordTable, TableRow
@@ -338,7 +344,7 @@ class RulesPane(Pane):
             if yes:
                 self.toggle_rule(rule.ref, not rule.enabled)
 
-        self.app.push_screen(ConfirmDialog(f"{verb} rule?", body, confirm_label=verb), answered)
+        self.post_message(ConfirmationRequested(f"{verb} rule?", body, verb, answered))
 
     @work(exclusive=True, group="rule-toggle", description="Changing the rule")
     async def toggle_rule(self, ref: str, enable: bool) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable
-from contextlib import aclosing
 from functools import partial
 from pathlib import Path
 from typing import Literal
@@ -27,7 +26,7 @@ from textual.widgets import Static
 
 from st2tui import formatting
 from st2tui.api import St2Error
-from st2tui.following import ChunkBatcher
+from st2tui.following import ChunkBatcher, LineAssembler, follow_execution_output
 from st2tui.forms import printable
 from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished
 from st2tui.models import Execution, OutputChunk
@@ -49,6 +48,11 @@ FINISHED_SOURCE = "■"
 # What the tail needs of stream events beyond the list's fields: the item of a with-items task.
 TAIL_FIELDS = ("context.orquesta.item_id",)
 WORKFLOW_RUNNERS = frozenset({"orquesta", "action-chain", "mistral-v2"})
+
+
+def _stream_of(chunk: OutputChunk) -> str:
+    """The line's stream as the log colours it: stdout, stderr, or other output (a runner's own)."""
+    return chunk.output_type if chunk.output_type in ("stdout", "stderr") else "output"
 
 
 def short_action(ref: str) -> str:
@@ -94,9 +98,9 @@ class TailPane(Vertical):
         self.known: dict[str, Execution] = {}
         self._following: set[str] = set()
         self._generation = 0
-        self._batcher = ChunkBatcher(self.post_message, self._generation)
+        self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
-        self._partials: dict[tuple[str, str], str] = {}
+        self._assembler = LineAssembler()
         self._held: deque[OutputLine] = deque(maxlen=MAX_LINES)
         self._held_total = 0
         self.active = False
@@ -136,12 +140,18 @@ class TailPane(Vertical):
     def _restart(self) -> None:
         self.workers.cancel_group(self, "tail-output")
         self._generation += 1
-        self._batcher = ChunkBatcher(self.post_message, self._generation)
+        self._batcher = self._output_batcher(self._generation)
         self._slots = asyncio.Semaphore(MAX_STREAMS)
         self._following.clear()
-        self._partials.clear()
+        self._assembler.clear()
         self.followed = 0
         self.done = 0
+
+    def _output_batcher(self, generation: int) -> ChunkBatcher:
+        """Output batches as `OutputReceived` messages of this following (`generation`)."""
+        return ChunkBatcher(
+            lambda chunks, taken: self.post_message(OutputReceived(generation, chunks, taken))
+        )
 
     def consider(self, executions: Iterable[Execution]) -> None:
         """Executions created or changed (from the event stream or a list read): follow those that belong."""
@@ -266,11 +276,7 @@ class TailPane(Vertical):
         batcher = self._batcher
         try:
             async with self._slots:
-                stream = client.streams.output(execution_id, finished=finished)
-                async with aclosing(stream) as items:
-                    async for item in items:
-                        if isinstance(item, OutputChunk):
-                            await batcher.add(item)
+                await follow_execution_output(client, execution_id, batcher, finished=finished)
             execution = await client.executions.get(
                 execution_id,
                 include_attributes=[
@@ -303,29 +309,19 @@ class TailPane(Vertical):
         """Whole lines; a line split across chunks waits for its end (per execution and stream)."""
         lines: list[OutputLine] = []
         labels: dict[str, str] = {}
-        for chunk in chunks:
-            key = (chunk.execution_id, chunk.output_type)
-            data = self._partials.pop(key, "") + chunk.data
-            complete, newline, rest = data.rpartition("\n")
-            if not newline:
-                self._partials[key] = data
-                continue
-            if rest:
-                self._partials[key] = rest
+        for text, chunk in self._assembler.lines(chunks):
             label = labels.get(chunk.execution_id)
             if label is None:
                 label = labels[chunk.execution_id] = self.label(chunk.execution_id, chunk.action_ref)
-            stream = chunk.output_type if chunk.output_type in ("stdout", "stderr") else "output"
-            for text in complete.split("\n"):
-                lines.append(
-                    OutputLine(
-                        clean_line(text),
-                        stream,
-                        chunk.timestamp,
-                        source=label,
-                        source_key=chunk.execution_id,
-                    )
+            lines.append(
+                OutputLine(
+                    clean_line(text),
+                    _stream_of(chunk),
+                    chunk.timestamp,
+                    source=label,
+                    source_key=chunk.execution_id,
                 )
+            )
         return lines
 
     def label(self, execution_id: str, action_ref: str = "") -> str:
@@ -369,18 +365,8 @@ class TailPane(Vertical):
             return
         lines: list[OutputLine] = []
         label = self.label(event.execution_id)
-        for (eid, stream), rest in list(self._partials.items()):
-            if eid == event.execution_id:
-                del self._partials[(eid, stream)]
-                lines.append(
-                    OutputLine(
-                        clean_line(rest),
-                        stream if stream in ("stdout", "stderr") else "output",
-                        None,
-                        label,
-                        eid,
-                    )
-                )
+        for rest, chunk in self._assembler.flush(event.execution_id):
+            lines.append(OutputLine(clean_line(rest), _stream_of(chunk), None, label, chunk.execution_id))
         execution = event.execution
         if execution is None:
             lines.append(

@@ -18,9 +18,10 @@ from textual.widgets import Input, TextArea
 
 from st2tui.demo.server import DemoServer, RunningServer, start_in_thread
 from st2tui.messages import RunActionRequested
+from st2tui.screens.form import FormScreen
 from st2tui.screens.main import MainScreen
 from st2tui.screens.run_action import RunActionScreen
-from st2tui.widgets.fields import FormScreen, ParameterField
+from st2tui.widgets.fields import ParameterField
 
 # Seconds to wait for the app and the server: generous, as a busy machine answers slowly.
 PATIENCE = 30

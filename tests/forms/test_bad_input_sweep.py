@@ -26,11 +26,12 @@ from st2tui.forms import parse_value
 from st2tui.messages import InquiryResponseRequested, KeyEditRequested
 from st2tui.models import Inquiry
 from st2tui.screens.confirm import ConfirmDialog
+from st2tui.screens.form import FormScreen
 from st2tui.screens.inquiry_form import InquiryFormScreen
 from st2tui.screens.key_form import KeyFormScreen
 from st2tui.screens.run_action import RunActionScreen
 from st2tui.screens.sign_in import SignInScreen
-from st2tui.widgets.fields import BooleanField, EnumField, FormScreen, ParameterField
+from st2tui.widgets.fields import BooleanField, EnumField, ParameterField
 
 ACTION = "examples.all-param-types"
 STRINGS = ("message", "notes", "environment", "api_token")

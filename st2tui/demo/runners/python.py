@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import CANCELED, FAILED, SUCCEEDED, TIMEOUT, Runner, RunOutcome
+from .base import CANCELED, FAILED, SUCCEEDED, TIMEOUT, Runner, RunOutcome
 from .process import ManagedProcess
 from .shell import action_env
 

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
-from . import CANCELED, FAILED, SUCCEEDED, TIMEOUT, Runner, RunOutcome
+from .base import CANCELED, FAILED, SUCCEEDED, TIMEOUT, Runner, RunOutcome
 from .process import ManagedProcess, ProcessResult
 
 DEFAULT_TIMEOUT = 60

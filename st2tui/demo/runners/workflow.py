@@ -15,14 +15,36 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict, deque
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..orquesta import TaskOutcome, WorkflowDefinitionError, WorkflowSpec, run_workflow
 from ..util import new_id
-from . import CANCELED, CANCELING, COMPLETED_STATES, FAILED, PAUSED, PAUSING, RUNNING
+from .base import CANCELED, CANCELING, COMPLETED_STATES, FAILED, PAUSED, PAUSING, RUNNING
 
-if TYPE_CHECKING:
-    from ..engine import Engine
+
+class WorkflowEngine(Protocol):
+    """What the driver asks of the execution engine (`st2tui.demo.engine.Engine` implements it).
+
+    A protocol, so that the engine, which creates drivers, is the only one of the two importing the other.
+    """
+
+    output: Any  # the engine's output store: `add(execution_id, action_ref, runner, type, data)`
+
+    async def run_action(
+        self, action_ref: str, parameters: dict[str, Any] | None, **options: Any
+    ) -> dict[str, Any]: ...
+    def wait_done(self, execution_id: str) -> asyncio.Future[dict[str, Any]]: ...
+    def get_execution(self, execution_id: str) -> dict[str, Any] | None: ...
+    def status_of(self, execution_id: str) -> str | None: ...
+    def request_resume(self, execution_id: str, requester: str) -> dict[str, Any]: ...
+    def kv_value(self, scope: str, name: str, user: str) -> str | None: ...
+    def set_context(self, execution_id: str, context: dict[str, Any]) -> None: ...
+    def workflow_definition(self, action_ref: str) -> str: ...
+    def finish_workflow(self, execution_id: str, status: str, result: dict[str, Any]) -> dict[str, Any]: ...
+    def save_workflow_state(self, execution_id: str, state: dict[str, Any]) -> None: ...
+    def workflow_state(self, execution_id: str) -> dict[str, Any] | None: ...
+    def children_docs(self, execution_id: str) -> list[dict[str, Any]]: ...
+
 
 RUNNER_NAME = "orquesta"
 
@@ -42,7 +64,7 @@ class WorkflowDriver:
     """Runs one orquesta workflow execution; implements orquesta's `TaskRunner`."""
 
     def __init__(
-        self, engine: Engine, doc: dict[str, Any], inputs: dict[str, Any], *, replay: bool = False
+        self, engine: WorkflowEngine, doc: dict[str, Any], inputs: dict[str, Any], *, replay: bool = False
     ) -> None:
         self.engine = engine
         self.execution_id = doc["id"]

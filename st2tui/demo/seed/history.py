@@ -1,96 +1,40 @@
-"""Seeded execution history for the demo server.
+"""The seeded execution history: `generate_history` and the builder that shapes each demo action's runs.
 
-`generate_history` builds a few days of executions in the exact shape real st2 returns from
-`GET /api/v1/executions/{id}`: manual runs of every demo action, workflows with their task
-executions (linked both ways through `parent`/`children`, `context.parent` and `context.orquesta`),
-sub-workflows, inquiries, rule-fired runs carrying `rule`/`trigger`/`trigger_type`/
-`trigger_instance`, and a realistic mix of statuses. `generate_output` gives the output chunks those
-executions would have streamed, `generate_rule_records` the trigger instances and rule
-enforcements behind the rule-fired ones, and `generate_bulk` streams many light executions for
-load tests. Everything is deterministic for a given `now` and `rng`.
-
-Documents follow `ActionExecutionAPI.from_model`: falsy attributes are left out, timestamps carry
-microseconds, `log` timestamps are milliseconds padded to six digits. Parameters are stored as
-submitted (unmasked); mask secrets when serving them, as for live executions.
+Over 800 lines because it holds one builder whose methods each shape one demo action's executions
+(workflows, inquiries, rule firings); they share its id, clock and document helpers.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import random
 import runpy
 import shlex
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .content import Content
-from .params import render_final_parameters
-from .runners.shell import script_arguments
-from .util import isotime, isotime_ms
-
-__all__ = [
-    "DEFAULT_USERS",
-    "generate_bulk",
-    "generate_history",
-    "generate_output",
-    "generate_rule_records",
-    "result_size",
-]
-
-DEFAULT_USERS = ("st2admin", "stanley", "alice")
-SYSTEM_USER = "stanley"
-WEBUI_BASE_URL = "https://localhost"
-HOSTNAME = "st2host"
-HISTORY_SPAN = timedelta(days=3)
-# Seeded executions all finish before this long before `now`, so none is still running.
-QUIET_PERIOD = timedelta(minutes=10)
-
-EXECUTION_FAILED = "Execution failed. See result for details."
-ASK_SCHEMA = {
-    "type": "object",
-    "properties": {"approved": {"type": "boolean", "description": "Continue?", "required": True}},
-}
-
-
-def result_size(result: Any) -> int:
-    """What st2 stores as `result_size`: the length of the compact UTF-8 JSON of the result."""
-    return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode())
-
-
-def _local_result(stdout: str, stderr: str = "", code: int = 0, error: str | None = None) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "failed": code != 0,
-        "succeeded": code == 0,
-        "return_code": code,
-        "stdout": stdout,
-        "stderr": stderr,
-    }
-    if error:
-        result["error"] = error
-    return result
-
-
-def _canceled_result(user: str) -> dict[str, Any]:
-    return {"message": "Action canceled by user.", "user": user}
-
-
-class _Ids:
-    """ObjectId-like ids: creation time, a per-history "machine" part and a rising counter."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self.machine = rng.getrandbits(40)
-        self.counter = rng.getrandbits(24)
-
-    def new(self, at: datetime) -> str:
-        return self.new_at(int(at.timestamp()))
-
-    def new_at(self, seconds: int) -> str:
-        self.counter = (self.counter + 1) & 0xFFFFFF
-        return f"{seconds:08x}{self.machine:010x}{self.counter:06x}"
+from ..content import Content
+from ..params import render_final_parameters
+from ..runners.shell import script_arguments
+from ..util import isotime, isotime_ms
+from .documents import (
+    ASK_SCHEMA,
+    DEFAULT_USERS,
+    EXECUTION_FAILED,
+    HISTORY_SPAN,
+    HOSTNAME,
+    QUIET_PERIOD,
+    SYSTEM_USER,
+    WEBUI_BASE_URL,
+    Ids,
+    canceled_result,
+    local_result,
+    parse_timestamp,
+    result_size,
+)
 
 
 @dataclass
@@ -149,7 +93,7 @@ class _HistoryBuilder:
         self.users = list(users)
         self.webui_base_url = webui_base_url.rstrip("/")
         self.hostname = hostname
-        self.ids = _Ids(rng)
+        self.ids = Ids(rng)
         self.pids = [rng.randint(2000, 60000) for _ in range(2)]
         self.docs: list[dict[str, Any]] = []
         self._scripts: dict[str, dict[str, Any]] = {}
@@ -399,9 +343,9 @@ class _HistoryBuilder:
         if workflow.pause_for is not None:
             waiting = next(doc for doc in self.docs if doc["id"] == children_by_task[workflow.pause_for])
             pending = next(e["timestamp"] for e in waiting["log"] if e["status"] == "pending")
-            resumed = _parse(waiting["end_timestamp"]) + self.ms(8, 12)
+            resumed = parse_timestamp(waiting["end_timestamp"]) + self.ms(8, 12)
             log = [
-                ("paused", _parse(pending) + self.ms(20, 40)),
+                ("paused", parse_timestamp(pending) + self.ms(20, 40)),
                 ("resuming", resumed),
                 ("running", resumed + self.ms(5, 10)),
             ]
@@ -534,7 +478,7 @@ class _HistoryBuilder:
                 SYSTEM_USER,
                 status="succeeded",
                 duration=rng.uniform(0.04, 0.12),
-                result=_local_result(""),
+                result=local_result(""),
                 firing=firing,
             )
             return
@@ -547,7 +491,7 @@ class _HistoryBuilder:
                 user,
                 status="timeout",
                 duration=60.02,
-                result=_local_result("", "", -9, error="Action failed to complete in 60 seconds"),
+                result=local_result("", "", -9, error="Action failed to complete in 60 seconds"),
             )
         elif roll < 0.11:
             self.run_simple(
@@ -557,7 +501,7 @@ class _HistoryBuilder:
                 user,
                 status="canceled",
                 duration=rng.uniform(8, 120),
-                result=_canceled_result(user),
+                result=canceled_result(user),
             )
         else:
             cmd, make = rng.choice(commands)
@@ -569,7 +513,7 @@ class _HistoryBuilder:
                 user,
                 status="succeeded" if code == 0 else "failed",
                 duration=rng.uniform(0.03, 0.6),
-                result=_local_result(stdout, stderr, code),
+                result=local_result(stdout, stderr, code),
             )
 
     def core_echo(self, start: datetime, user: str, firing: _RuleFiring | None = None) -> None:
@@ -593,7 +537,7 @@ class _HistoryBuilder:
             user,
             status="succeeded",
             duration=self.rng.uniform(0.03, 0.1),
-            result=_local_result(message),
+            result=local_result(message),
             firing=firing,
         )
 
@@ -658,7 +602,7 @@ class _HistoryBuilder:
                 user,
                 status="canceled",
                 duration=self.rng.uniform(2.5, seconds - 1),
-                result=_canceled_result(user),
+                result=canceled_result(user),
             )
             return
         run_at = start + timedelta(milliseconds=60)
@@ -674,7 +618,7 @@ class _HistoryBuilder:
             user,
             status="succeeded",
             duration=seconds - 1 + self.rng.uniform(0.02, 0.06),
-            result=_local_result("\n".join(lines), "\n".join(progress)),
+            result=local_result("\n".join(lines), "\n".join(progress)),
         )
 
     def flood(self, start: datetime, user: str) -> None:
@@ -694,7 +638,7 @@ class _HistoryBuilder:
             user,
             status="succeeded",
             duration=duration + 0.04,
-            result=_local_result(stdout.rstrip("\n"), stderr),
+            result=local_result(stdout.rstrip("\n"), stderr),
         )
 
     def all_param_types(self, start: datetime, user: str) -> None:
@@ -722,7 +666,7 @@ class _HistoryBuilder:
             user,
             status="succeeded",
             duration=self.rng.uniform(0.05, 0.09),
-            result=_local_result(stdout),
+            result=local_result(stdout),
         )
 
     def _echo_task(self, name: str, message: str, after: tuple[str, ...] = ()) -> _Task:
@@ -730,7 +674,7 @@ class _HistoryBuilder:
             name,
             "core.echo",
             {"message": message},
-            result=_local_result(message),
+            result=local_result(message),
             duration=self.rng.uniform(0.04, 0.09),
             after=after,
         )
@@ -791,7 +735,7 @@ class _HistoryBuilder:
             "examples.deploy-step",
             params,
             status="succeeded" if code == 0 else "failed",
-            result=_local_result(stdout, stderr, code),
+            result=local_result(stdout, stderr, code),
             duration=sum(pause for _, _, pause in lines) * pace + self.rng.uniform(0.03, 0.08),
             after=after,
             item_id=item_id,
@@ -868,7 +812,7 @@ class _HistoryBuilder:
                     "backup",
                     "core.local",
                     {"cmd": backup_cmd},
-                    result=_local_result(
+                    result=local_result(
                         f"Dumping database webapp\nBackup written to /var/backups/webapp-{release}.sql.gz (412 MB)"
                     ),
                     duration=self.rng.uniform(0.05, 0.1),
@@ -878,7 +822,7 @@ class _HistoryBuilder:
                     "core.local",
                     {"cmd": migrate_cmd},
                     status="failed",
-                    result=_local_result(
+                    result=local_result(
                         "Applying migration 0042_add_invoice_table",
                         'ERROR:  relation "invoices" already exists',
                         1,
@@ -897,7 +841,7 @@ class _HistoryBuilder:
                     "cleanup",
                     "core.local",
                     {"cmd": cleanup_cmd},
-                    result=_local_result("Removing temporary schema copies\nCleanup complete."),
+                    result=local_result("Removing temporary schema copies\nCleanup complete."),
                     duration=self.rng.uniform(0.05, 0.1),
                     after=("run_database_step",),
                 ),
@@ -987,302 +931,3 @@ def generate_history(
     for start in starts:
         rng.choices(scenarios, weights=weights)[0][1](start)
     return sorted(builder.docs, key=lambda doc: doc["start_timestamp"])
-
-
-# --------------------------------------------------------------------------------------------------
-# Output chunks
-
-
-def _derived_id(at: datetime, *parts: str) -> str:
-    """An ObjectId-like id for a record derived from others: its time, then a hash of `parts`."""
-    return f"{int(at.timestamp()):08x}{hashlib.sha1(':'.join(parts).encode()).hexdigest()[:16]}"
-
-
-def _chunk(execution: dict[str, Any], at: datetime, output_type: str, data: str, seq: int) -> dict[str, Any]:
-    return {
-        "execution_id": execution["id"],
-        "action_ref": execution["action"]["ref"],
-        "runner_ref": execution["runner"]["name"],
-        "timestamp": isotime(at),
-        "output_type": output_type,
-        "data": data,
-        "id": _derived_id(at, "output", execution["id"], str(seq)),
-    }
-
-
-def _parse(timestamp: str) -> datetime:
-    return datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
-
-
-def _running_window(execution: dict[str, Any]) -> tuple[datetime, datetime]:
-    running = next((e["timestamp"] for e in execution["log"] if e["status"] == "running"), None)
-    start = _parse(running) if running else _parse(execution["start_timestamp"])
-    return start, _parse(execution.get("end_timestamp", execution["start_timestamp"]))
-
-
-def _spread(
-    lines: list[str], output_type: str, start: datetime, end: datetime
-) -> list[tuple[datetime, str, str]]:
-    span = (end - start) * 0.9
-    count = len(lines)
-    return [(start + span * ((i + 0.5) / count), output_type, line + "\n") for i, line in enumerate(lines)]
-
-
-def _deploy_step_events(
-    content: Content, execution: dict[str, Any], start: datetime, scripts: dict[str, dict[str, Any]]
-) -> list[tuple[datetime, str, str]]:
-    ref = "examples.deploy-step"
-    if ref not in scripts:
-        scripts[ref] = runpy.run_path(str(content.script_path(ref)))
-    params = execution["parameters"]
-    lines, _ = scripts[ref]["step_lines"](
-        params["step"],
-        params["version"],
-        params.get("environment", "staging"),
-        params.get("target", ""),
-        fail=params.get("fail_step") == params["step"],
-    )
-    events, at = [], start
-    for stream, text, pause in lines:
-        at += timedelta(seconds=pause * float(params.get("pace", 1.0)))
-        events.append((at, stream, text + "\n"))
-    return events
-
-
-def _slow_echo_events(
-    execution: dict[str, Any], start: datetime, end: datetime
-) -> list[tuple[datetime, str, str]]:
-    """A line a second; the lines of the result when it has them (a canceled run has none)."""
-    params = execution["parameters"]
-    total, message = int(params.get("seconds", 10)), params.get("message", "tick")
-    printed = (execution.get("result") or {}).get("stdout", "").split("\n")
-    events = []
-    for i in range(1, total + 1):
-        at = start + timedelta(seconds=i - 1, milliseconds=5)
-        if at > end:
-            break
-        line = (
-            printed[i - 1]
-            if i <= len(printed) and printed[i - 1]
-            else f"{at:%Y-%m-%dT%H:%M:%SZ} [{i}/{total}] {message}"
-        )
-        events.append((at, "stdout", line + "\n"))
-        if i % 5 == 0:
-            events.append(
-                (at + timedelta(milliseconds=2), "stderr", f"progress: {i} of {total} lines printed\n")
-            )
-    return events
-
-
-def _workflow_events(
-    execution: dict[str, Any], start: datetime, end: datetime, by_id: dict[str, dict[str, Any]]
-) -> list[tuple[datetime, str, str]]:
-    """Progress messages the orquesta engine streams under the workflow execution."""
-    wf_ex_id = execution["context"]["workflow_execution"]
-    events = [
-        (start, f'Workflow execution "{wf_ex_id}" is created.'),
-        (start + timedelta(milliseconds=20), "Requesting conductor to start running workflow execution."),
-    ]
-    children = [by_id[child] for child in execution.get("children", ()) if child in by_id]
-    for child in children:
-        task = child["context"]["orquesta"]
-        name = task["task_name"]
-        at = _parse(child["start_timestamp"]) - timedelta(milliseconds=4)
-        if "item_id" in task:
-            events.append(
-                (at, f'Mark task "{name}", route "0", item "{task["item_id"]}" in conductor as running.')
-            )
-        else:
-            events.append((at, f"Identified the following set of tasks to execute next: {name} (route 0)"))
-        events.append((at, f'Requesting execution for task "{name}", route "0".'))
-        events.append((at, f'Action execution "{child["id"]}" requested for task "{name}", route "0".'))
-        done = _parse(child.get("end_timestamp", child["start_timestamp"])) + timedelta(milliseconds=6)
-        events.append(
-            (done, f'Identifying next set (iter 0) of tasks after completion of task "{name}", route "0".')
-        )
-    events.append((end, "No tasks identified to execute next."))
-    events.append((end, "\n"))
-    if execution["status"] in ("succeeded", "failed", "canceled", "timeout"):
-        events.append((end, f'The workflow execution is completed with status "{execution["status"]}".'))
-        events.append((end, "\n"))
-    return [(at, "output", message + "\n") for at, message in sorted(events, key=lambda event: event[0])]
-
-
-def generate_output(content: Content, executions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Output chunk documents (`ActionExecutionOutputAPI` shape) for seeded executions, in time order.
-
-    Shell and Python actions stream one chunk per line of stdout/stderr (with its newline);
-    workflows stream the engine's progress messages as `output`.
-    """
-    by_id = {execution["id"]: execution for execution in executions}
-    scripts: dict[str, dict[str, Any]] = {}
-    chunks: list[dict[str, Any]] = []
-    for execution in executions:
-        start, end = _running_window(execution)
-        ref, runner = execution["action"]["ref"], execution["runner"]["name"]
-        result = execution.get("result") or {}
-        if ref == "examples.deploy-step":
-            events = _deploy_step_events(content, execution, start, scripts)
-        elif ref == "examples.slow-echo":
-            events = _slow_echo_events(execution, start, end)
-        elif runner == "orquesta":
-            events = _workflow_events(execution, start, end, by_id)
-        elif runner in ("local-shell-cmd", "local-shell-script", "python-script") and (
-            result.get("stdout") or result.get("stderr")
-        ):
-            events = []
-            for stream in ("stdout", "stderr"):
-                if result.get(stream):
-                    text = result[stream]
-                    lines = (text[:-1] if text.endswith("\n") else text).split("\n")
-                    events += _spread(lines, stream, start, end)
-            events.sort(key=lambda event: event[0])
-        else:
-            events = []
-        chunks.extend(_chunk(execution, at, kind, data, seq) for seq, (at, kind, data) in enumerate(events))
-    chunks.sort(key=lambda chunk: chunk["timestamp"])
-    return chunks
-
-
-def generate_rule_records(
-    executions: Sequence[dict[str, Any]],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The trigger instances and rule enforcements behind rule-fired executions:
-    `(trigger_instances, enforcements)`, shaped like `GET /triggerinstances/{id}` and
-    `GET /ruleenforcements/{id}`."""
-    instances, enforcements = [], []
-    for execution in executions:
-        if "rule" not in execution:
-            continue
-        instance = {**execution["trigger_instance"], "status": "processed"}
-        instances.append(instance)
-        occurred = _parse(instance["occurrence_time"])
-        enforced = occurred + (_parse(execution["start_timestamp"]) - occurred) / 2
-        rule = execution["rule"]
-        enforcements.append(
-            {
-                "trigger_instance_id": instance["id"],
-                "execution_id": execution["id"],
-                "rule": {"ref": rule["ref"], "id": rule["id"], "uid": rule["uid"]},
-                "enforced_at": isotime(enforced),
-                "status": "succeeded",
-                "id": _derived_id(enforced, "enforcement", execution["id"]),
-            }
-        )
-    return instances, enforcements
-
-
-# --------------------------------------------------------------------------------------------------
-# Bulk
-
-
-def generate_bulk(
-    content: Content,
-    count: int,
-    *,
-    now: datetime,
-    rng: random.Random,
-    span: timedelta = timedelta(days=30),
-    users: Sequence[str] = DEFAULT_USERS,
-    webui_base_url: str = WEBUI_BASE_URL,
-    hostname: str = HOSTNAME,
-) -> Iterator[dict[str, Any]]:
-    """Yield `count` light but complete top-level executions (core.local, core.echo, core.noop),
-    oldest first, evenly spread over `span` before `now`.
-
-    Built for speed (100,000 in a few seconds): the `action` and `runner` documents are shared
-    between the yielded documents, so serialize or copy a document before changing it.
-    """
-    ids = _Ids(rng)
-    pids = [rng.randint(2000, 60000) for _ in range(2)]
-    base_url = webui_base_url.rstrip("/")
-    echo, local, noop = (content.action(ref) for ref in ("core.echo", "core.local", "core.noop"))
-    shell, noop_runner = content.runners[local["runner_type"]], content.runners[noop["runner_type"]]
-    ok = _local_result("ok")
-    # (upper bound of the roll, action, runner, parameters, status, result, duration in seconds)
-    kinds: list[tuple[float, dict[str, Any], dict[str, Any], dict[str, Any], str, Any, float]] = [
-        (0.45, echo, shell, {"message": "ok"}, "succeeded", ok, 0.05),
-        (0.75, local, shell, {"cmd": "uptime"}, "succeeded", ok, 0.2),
-        (
-            0.88,
-            noop,
-            noop_runner,
-            {},
-            "succeeded",
-            {"failed": False, "succeeded": True, "return_code": 0},
-            0.01,
-        ),
-        (
-            0.96,
-            local,
-            shell,
-            {"cmd": "cat /tmp/missing"},
-            "failed",
-            _local_result("", "cat: /tmp/missing: No such file or directory", 1),
-            0.1,
-        ),
-        (
-            0.98,
-            local,
-            shell,
-            {"cmd": "sleep 120"},
-            "timeout",
-            _local_result("", "", -9, error="Action failed to complete in 60 seconds"),
-            60.0,
-        ),
-        (1.0, local, shell, {"cmd": "sleep 300"}, "canceled", None, 30.0),
-    ]
-    sizes = {id(kind[5]): result_size(kind[5]) for kind in kinds if kind[5] is not None}
-    canceled = {user: _canceled_result(user) for user in users}
-    # Naive UTC datetimes: `isoformat` is much faster than `strftime` on this hot path.
-    first = now.astimezone(timezone.utc).replace(tzinfo=None) - span
-    epoch = datetime(1970, 1, 1)
-    step = span / max(count, 1)
-    offsets = [timedelta(milliseconds=ms) for ms in (20, 30)]
-    for index in range(count):
-        start = first + step * index + timedelta(microseconds=rng.randrange(1_000_000))
-        user = users[rng.randrange(len(users))]
-        roll = rng.random()
-        _, action, runner, params, status, result, duration = next(kind for kind in kinds if roll < kind[0])
-        if result is None:
-            result = canceled[user]
-        end = start + timedelta(seconds=duration)
-        seconds = int((start - epoch).total_seconds())
-        exec_id = ids.new_at(seconds)
-        doc = {
-            "action": action,
-            "runner": runner,
-            "liveaction": {
-                "action": action["ref"],
-                "action_is_workflow": False,
-                "parameters": params,
-                "callback": {},
-                "runner_info": {"hostname": hostname, "pid": pids[index & 1]},
-                "id": ids.new_at(seconds),
-            },
-            "status": status,
-            "start_timestamp": start.isoformat(timespec="microseconds") + "Z",
-            "end_timestamp": end.isoformat(timespec="microseconds") + "Z",
-            "parameters": params,
-            "result_size": sizes.get(id(result)) or result_size(result),
-            "context": {"user": user, "pack": action["pack"]},
-            "log": [
-                {"timestamp": start.isoformat(timespec="milliseconds") + "000Z", "status": "requested"},
-                {
-                    "timestamp": (start + offsets[0]).isoformat(timespec="milliseconds") + "000Z",
-                    "status": "scheduled",
-                },
-                {
-                    "timestamp": (start + offsets[1]).isoformat(timespec="milliseconds") + "000Z",
-                    "status": "running",
-                },
-                {"timestamp": end.isoformat(timespec="milliseconds") + "000Z", "status": status},
-            ],
-            "web_url": f"{base_url}/#/history/{exec_id}/general",
-            "id": exec_id,
-            "result": result,
-            "elapsed_seconds": duration,
-        }
-        if not params:
-            del doc["parameters"]
-        yield doc

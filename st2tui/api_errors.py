@@ -1,8 +1,13 @@
-"""The client's errors: one `St2Error` family, for HTTP statuses, transport failures and bad answers."""
+"""The client's errors: one `St2Error` family, for HTTP statuses, transport failures and bad answers.
+
+Imports no httpx (the first frame's widgets import these classes; httpx loads after it)."""
 
 from __future__ import annotations
 
-import httpx
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class St2Error(Exception):
@@ -103,6 +108,8 @@ def transport_reason(exc: BaseException, url: httpx.URL) -> str:
             f"The certificate of {where} is not trusted{f' ({detail})' if detail else ''}: "
             "give its CA bundle with --cacert (or [general] cacert), or --insecure to skip the check"
         )
+    import httpx  # loaded already: `exc` came from it
+
     if isinstance(exc, httpx.ConnectError) and ("Connection refused" in text or "Errno 111" in text):
         return f"Cannot reach {where}: connection refused (is StackStorm running, is the port right?)"
     return f"Cannot reach {where}: {text}"

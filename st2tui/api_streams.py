@@ -15,6 +15,7 @@ import httpx
 
 from st2tui.api_errors import ConnectionFailed, MalformedResponse, NetworkError, ServerError, St2Error
 from st2tui.api_resources import ClientCore, ExecutionsResource
+from st2tui.api_stream_states import StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.api_transport import MAX_EVENT_BYTES, logger
 from st2tui.models import (
     TERMINAL_STATUSES,
@@ -52,28 +53,6 @@ class StreamOptions:
     heartbeat_timeout: float = 60.0
     output_idle_timeout: float = 30.0
     reconnect: ReconnectPolicy = field(default_factory=ReconnectPolicy)
-
-
-@dataclass(frozen=True)
-class StreamConnected:
-    """Yielded each time a stream (re)opens: the server accepted it and events will follow."""
-
-
-@dataclass(frozen=True)
-class StreamReconnected:
-    """Yielded after a stream came back: st2 replays nothing, so resync state over REST."""
-
-    attempts: int
-    downtime: float
-
-
-@dataclass(frozen=True)
-class StreamDisconnected:
-    """Yielded when a stream dropped; the client retries after ``retry_in`` seconds."""
-
-    reason: str
-    attempt: int
-    retry_in: float
 
 
 class _StreamStalled(Exception):

@@ -6,7 +6,7 @@ import asyncio
 import gc
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ from textual.filter import LineFilter
 from textual.screen import ModalScreen, Screen
 from textual.worker import WorkerFailed
 
-from st2tui.api import NetworkError, St2Client, St2Error, Unauthorized
+from st2tui.api_errors import NetworkError, St2Error, Unauthorized
 from st2tui.commands import ScreenCommands
 from st2tui.config import ConfigError, Connection, Settings, app_config_path, load_app_config, resolve
 from st2tui.crash import default_crash_dir, describe, write_crash_report
@@ -39,6 +39,7 @@ from st2tui.text import UNSAFE_RE, visible
 if TYPE_CHECKING:
     from textual.color import Color
 
+    from st2tui.api import St2Client
     from st2tui.prefetch import StartRequests
     from st2tui.screens.key_form import KeyFormOutcome
     from st2tui.screens.sign_in import SignInDetails
@@ -99,15 +100,24 @@ class St2TuiApp(App[None]):
 
     def __init__(
         self,
-        client: St2Client,
+        client: St2Client | None,
         connection: Connection,
         settings: Settings,
         *,
         secrets: SecretStore | None = None,
+        make_client: Callable[[], St2Client] | None = None,
     ) -> None:
+        """`client`, or `make_client` to make it when first used: the launcher's way, so that httpx (the
+        client's ~60 ms of imports) loads after the first frame, which shows answers asked for before."""
         super().__init__()
         self._filters.append(ControlFilter())
-        self.client = client
+        if client is None and make_client is None:
+            raise ValueError("St2TuiApp needs a client or a way to make one")
+        self._client = client
+        self._make_client = make_client
+        # Taken over from the start requests before the client exists; handed to it when it is made.
+        self._session_token: Token | None = None
+        self._session_started = False
         self.connection = connection
         # `settings` as configured; `self.settings` may also be read-only because of the user's role.
         self.configured_settings = settings
@@ -116,6 +126,22 @@ class St2TuiApp(App[None]):
         self.secrets = secrets
         if settings.keybindings:
             self.set_keymap(settings.keybindings)
+
+    @property
+    def client(self) -> St2Client:
+        if self._client is None:
+            assert self._make_client is not None
+            client = self._make_client()
+            if self._session_token is not None:
+                client.set_token(self._session_token)
+            if self._session_started:
+                client.prompt_credentials = self._ask_credentials
+            self._client = client
+        return self._client
+
+    @client.setter
+    def client(self, client: St2Client) -> None:
+        self._client = client
 
     def notify(self, message: str, *, title: str = "", markup: bool = False, **kwargs: Any) -> None:
         # Notifications carry server text (faultstrings, names): never markup (widgets pass markup=True by
@@ -208,7 +234,8 @@ class St2TuiApp(App[None]):
             gc.enable()
 
     async def on_unmount(self) -> None:
-        await self.client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
     @work(exclusive=True, group="sign-in", description="Signing in")
     async def sign_in(self) -> None:
@@ -238,10 +265,15 @@ class St2TuiApp(App[None]):
         first_page: tuple[dict[str, Any], Page[Execution]] | None,
     ) -> SignedIn:
         """Take the session over (role, expiry prompt) and make the message that starts the main screen's."""
-        if token is not None:
-            self.client.set_token(token)
-        # From now on an expired session asks on top of whatever is on screen, then carries on.
-        self.client.prompt_credentials = self._ask_credentials
+        # From now on an expired session asks on top of whatever is on screen, then carries on. (A client
+        # not made yet gets both when it is.)
+        self._session_started = True
+        if self._client is None:
+            self._session_token = token
+        else:
+            if token is not None:
+                self._client.set_token(token)
+            self._client.prompt_credentials = self._ask_credentials
         self._apply_role(whoami)
         if self.open_on_start:
             # `st2tui --execution ID|last`: straight to that execution, once signed in.
@@ -377,6 +409,8 @@ class St2TuiApp(App[None]):
                 password = self.secrets.get_password(connection.keyring_service, connection.username)
             except KeyringUnavailable:
                 pass  # the sign-in dialog asks instead
+        from st2tui.api import St2Client
+
         client = St2Client.from_connection(
             connection,
             password=password,

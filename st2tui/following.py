@@ -15,9 +15,14 @@ from collections.abc import Callable, Iterable
 from contextlib import aclosing
 from datetime import datetime, timezone
 from itertools import chain
+from typing import TYPE_CHECKING
 
-from st2tui.api import St2Client, St2Error, StreamConnected, StreamDisconnected, StreamReconnected
+from st2tui.api_errors import St2Error
+from st2tui.api_stream_states import StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.models import Execution, OutputChunk
+
+if TYPE_CHECKING:
+    from st2tui.api import St2Client
 
 # Output chunks in one batch at most; the stream waits while a full batch is still queued.
 MAX_BATCH = 1000

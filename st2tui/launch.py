@@ -18,6 +18,7 @@ from st2tui.redact import RedactingFormatter
 from st2tui.widgets.execution_query import first_page_params
 
 if TYPE_CHECKING:
+    from st2tui.api import St2Client
     from st2tui.app import St2TuiApp
 
 
@@ -113,14 +114,19 @@ def run_tui(args: argparse.Namespace, run: Callable[[St2TuiApp], None] | None = 
         pass  # the sign-in screen asks instead
     if start is None and (password or api_key or (connection.username and connection.password)):
         start = start_requests()
-    # The UI is imported while the start requests are under way (their thread imports the client).
-    from st2tui.api import St2Client
+    # The UI is imported while the start requests are under way.
     from st2tui.app import St2TuiApp
 
-    client = St2Client.from_connection(
-        connection, password=password, api_key=api_key, token_cache=token_cache, **client_options
-    )
-    app = St2TuiApp(client, connection, settings, secrets=secrets)
+    def make_client() -> St2Client:
+        # Made when first used (after the first frame when the start requests were answered): importing
+        # httpx before would hold the first frame back.
+        from st2tui.api import St2Client
+
+        return St2Client.from_connection(
+            connection, password=password, api_key=api_key, token_cache=token_cache, **client_options
+        )
+
+    app = St2TuiApp(None, connection, settings, secrets=secrets, make_client=make_client)
     app.start_requests = start
     if token_cache is not None:
         app.startup_warnings = list(token_cache.warnings)
@@ -131,6 +137,8 @@ def run_tui(args: argparse.Namespace, run: Callable[[St2TuiApp], None] | None = 
         else:
             run(app)
     finally:
+        if start is not None:
+            start.close()
         if demo is not None:
             demo.stop()
     return app.return_code or 0

@@ -2,10 +2,16 @@
 
 `st2tui` spends most of its start importing Textual and building its screens; the requests the first
 frame needs (who am I, the server's version, the executions list's first page) need none of that. They
-are sent from a thread of their own as soon as the configuration is read, with a client of their own (an
-httpx client belongs to one event loop), and the app takes the answers when its main screen comes up:
-the first frame shows the rows, with no request left to make. Any failure is left to the app, which
-asks again and handles it as on any start (sign-in dialog, "cannot reach", retries).
+are sent as soon as the configuration is read, with a client of their own (an httpx client belongs to one
+event loop), and the app takes the answers when its main screen comes up: the first frame shows the rows,
+with no request left to make. Any failure is left to the app, which asks again and handles it as on any
+start (sign-in dialog, "cannot reach", retries).
+
+On Linux, in a process with no other thread yet, they run in a forked child process: importing httpx and
+answering the requests then takes the other core instead of the GIL the UI's imports need (and the app
+imports httpx only after the first frame). The child hands its answers back pickled through a pipe
+(ours at both ends) and leaves with `os._exit`. Elsewhere (no fork, or fork unsafe: macOS frameworks,
+the demo server's thread) they run in a thread.
 
 Never imports Textual (it runs while Textual is imported).
 """
@@ -14,6 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import pickle
+import sys
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -39,6 +48,25 @@ class StartAnswers:
     token: Token | None = None
 
 
+@dataclass(frozen=True)
+class StartFailed:
+    """What a forked child hands back when its requests failed (the exception itself may not pickle)."""
+
+    reason: str
+
+
+def can_fork() -> bool:
+    """Whether the start requests may run in a forked child: Linux (macOS frameworks are not fork-safe)
+    and no other thread yet (a thread's locks would be copied held), outside any event loop."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(os, "fork")
+        and threading.active_count() == 1
+        # A running loop would be the child's too (asyncio.run refuses to start inside it).
+        and asyncio._get_running_loop() is None
+    )
+
+
 class StartRequests:
     """The start's requests, running in a daemon thread from construction; `answers()` awaits them."""
 
@@ -55,7 +83,11 @@ class StartRequests:
         self.params = params
         self._future: Future[StartAnswers] = Future()
         self._args = (connection, password, api_key, token_cache, client_options or {})
-        threading.Thread(target=self._run, name="st2tui-start-requests", daemon=True).start()
+        self._child: int | None = None
+        if can_fork():
+            self._fork()
+        else:
+            threading.Thread(target=self._run, name="st2tui-start-requests", daemon=True).start()
 
     def _run(self) -> None:
         try:
@@ -64,6 +96,51 @@ class StartRequests:
             self._future.set_exception(exc)
         else:
             self._future.set_result(answers)
+
+    def _fork(self) -> None:
+        readable, writable = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: answer, write, leave (no atexit, no flushing the parent's buffers)
+            status = 1
+            try:
+                os.close(readable)
+                try:
+                    outcome: StartAnswers | StartFailed = asyncio.run(self._fetch(*self._args))
+                except BaseException as exc:
+                    outcome = StartFailed(type(exc).__name__)
+                with os.fdopen(writable, "wb") as pipe:
+                    pipe.write(pickle.dumps(outcome))
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(writable)
+        self._child = pid
+        threading.Thread(
+            target=self._receive, args=(readable, pid), name="st2tui-start-requests", daemon=True
+        ).start()
+
+    def _receive(self, readable: int, pid: int) -> None:
+        try:
+            with os.fdopen(readable, "rb") as pipe:
+                data = pipe.read()  # blocks without the GIL until the child is done
+            os.waitpid(pid, 0)
+            self._child = None
+            outcome = pickle.loads(data) if data else StartFailed("no answer")
+        except BaseException as exc:
+            outcome = StartFailed(type(exc).__name__)
+        if isinstance(outcome, StartFailed):
+            self._future.set_exception(RuntimeError(f"start requests failed in the child: {outcome.reason}"))
+        else:
+            self._future.set_result(outcome)
+
+    def close(self) -> None:
+        """The app is over: a child still waiting for a slow server is not waited for."""
+        pid, self._child = self._child, None
+        if pid is not None:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
 
     async def _fetch(
         self,

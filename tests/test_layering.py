@@ -38,6 +38,7 @@ SERVICE_MODULES = {
     "st2tui.api_transport",
     "st2tui.api_resources",
     "st2tui.api_streams",
+    "st2tui.api_stream_states",
     "st2tui.models",
     "st2tui.config",
     "st2tui.credentials",

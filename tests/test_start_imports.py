@@ -37,6 +37,9 @@ NOT_BEFORE_FIRST_FRAME = [
     "pygments",
     "click",
 ]
+if sys.platform.startswith("linux"):
+    # The start requests run in a forked child there, and the app's own client is made after the first frame.
+    NOT_BEFORE_FIRST_FRAME += ["httpx", "httpcore", "anyio", "st2tui.api"]
 
 # The child: `st2tui` as the console script runs it, headless; at its first frame it prints the modules
 # loaded so far and quits.

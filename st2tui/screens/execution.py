@@ -32,7 +32,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from st2tui import formatting
-from st2tui.api import St2Error, StreamConnected, StreamDisconnected, StreamReconnected
+from st2tui.api_errors import St2Error
+from st2tui.api_stream_states import StreamConnected, StreamDisconnected, StreamReconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.following import ChunkBatcher, LineAssembler, WorkflowOutputFollower, follow_execution_output
 from st2tui.messages import (

@@ -25,7 +25,8 @@ from textual.timer import Timer
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from st2tui import formatting
-from st2tui.api import NetworkError, ServerError, St2Error, StreamConnected, StreamDisconnected
+from st2tui.api_errors import NetworkError, ServerError, St2Error
+from st2tui.api_stream_states import StreamConnected, StreamDisconnected
 from st2tui.commands import PaletteCommand, ScreenCommands
 from st2tui.messages import ApiFailed, ConfirmationRequested, ExecutionsUpdated, SignedIn, StreamStateChanged
 from st2tui.models import Execution, StreamEvent
@@ -294,7 +295,9 @@ class MainScreen(Screen):
             self.inquiries.reload()  # else once mounted (the badge counts pending inquiries)
         if self.current_name not in ("executions", "inquiries"):
             self.current_pane.reload()
-        self.follow_stream()
+        # On a fast start, after the first frame: the stream's client (httpx) would hold that frame back.
+        if not self._after_rest(self.follow_stream):
+            self.follow_stream()
 
     def end_session(self) -> None:
         """Stop everything that talks to the server (before the app switches to another profile)."""

@@ -16,7 +16,7 @@ from textual.reactive import reactive
 from textual.widgets import Static, Tree
 
 from st2tui import formatting
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.formatting import duration, short_timestamp, status_text
 from st2tui.messages import (
     ActionDetailLoaded,

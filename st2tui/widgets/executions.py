@@ -20,7 +20,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from st2tui import formatting
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.formatting import count, duration, short_timestamp, status_text
 from st2tui.forms import printable
 from st2tui.messages import (
@@ -385,11 +385,13 @@ class ExecutionsPane(Pane):
         self.table.empty_text = "Loading executions…"
         if first_page is not None and first_page[0] == {"limit": PAGE_SIZE, **self._list_params()}:
             self.workers.cancel_group(self, "executions-list")
-            # Shown now, not posted: on start this puts the rows in the first frame.
+            # Shown now, not posted: on start this puts the rows in the first frame; the activity strip's
+            # request waits until that frame is drawn.
             self._show_page(ExecutionsLoaded(first_page[1], self._generation, "replace"))
+            self.call_after_refresh(self.load_activity)
         else:
             self.load_page("replace")
-        self.load_activity()
+            self.load_activity()
 
     def resync(self) -> None:
         """Re-read what is on screen (polling, or after the stream came back)."""

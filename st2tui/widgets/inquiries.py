@@ -13,7 +13,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from st2tui import formatting
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.formatting import duration
 from st2tui.messages import (
     ApiFailed,

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.formatting import SECRET_MASK, countdown
 from st2tui.messages import (
     ApiFailed,

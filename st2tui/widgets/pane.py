@@ -10,7 +10,7 @@ from textual import on
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.messages import ApiFailed
 from st2tui.widgets.filter_bar import FilterBar
 

@@ -16,7 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.formatting import short_timestamp, status_text
 from st2tui.forms import printable
 from st2tui.messages import (

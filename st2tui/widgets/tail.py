@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from st2tui import formatting
-from st2tui.api import St2Error
+from st2tui.api_errors import St2Error
 from st2tui.following import ChunkBatcher, LineAssembler, follow_execution_output
 from st2tui.forms import printable
 from st2tui.messages import ExecutionOpenRequested, FileSaved, OutputReceived, TailExecutionFinished

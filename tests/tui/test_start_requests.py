@@ -114,3 +114,41 @@ async def test_keys_pressed_at_once_reach_the_parts_built_after_the_first_frame(
         await wait_for(pilot, lambda: app.screen.query_one("#tail").display, what="the tail pane")
         # The inquiries pane (mounted after the first frame) is read too: its tab counts what waits.
         await wait_for(pilot, lambda: app.screen.query_one("#inquiries-pane").loaded, what="inquiries")
+
+
+async def test_a_client_made_after_the_first_frame_takes_over_the_session_signed_in_before(
+    st2_server, tmp_path
+):
+    """The launcher's way: a password start signs in with the start requests; the app's own client, made
+    when first used (after the first frame), carries on with that token instead of signing in again."""
+    from st2tui.app import St2TuiApp
+
+    connection = Connection(
+        api_url=st2_server.api_url,
+        auth_url=st2_server.auth_url,
+        stream_url=st2_server.stream_url,
+        base_url=st2_server.base_url,
+        profile="test",
+        username=st2_server.username,
+        password=st2_server.password,
+        cache_token=False,
+    )
+    start = StartRequests(connection, params=first_page_params(utc=False), password=st2_server.password)
+    answers = await start.answers()
+    assert answers is not None and answers.token is not None
+    made: list[St2Client] = []
+
+    def make_client() -> St2Client:
+        made.append(St2Client.from_connection(connection, password=st2_server.password))
+        return made[-1]
+
+    app = St2TuiApp(None, connection, Settings(), make_client=make_client)
+    app.crash_dir = tmp_path / "crash-reports"
+    app.start_requests = start
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = app.screen.query_one(ExecutionsPane)
+        assert pane.table.row_count == 50
+        # The stream starts after the first frame, with the client made then.
+        await wait_for(pilot, lambda: app.screen.query_one(StatusHeader).stream_state == "live", what="live")
+        assert len(made) == 1
+        assert made[0].token == answers.token.token

@@ -21,6 +21,7 @@ import os
 import random
 import socket
 import traceback
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,7 +173,8 @@ class OutputStore:
         self.bus = server.bus
         self._pending: list[tuple[str, str, str, str]] = []
         self._flush_handle: asyncio.TimerHandle | None = None
-        self._unpublished: list[dict[str, Any]] = []
+        # Chunks stored and not yet published, each with the loop time it may go out at.
+        self._unpublished: deque[tuple[float, dict[str, Any]]] = deque()
         self._publish_handle: asyncio.TimerHandle | None = None
         self.lag = self.PUBLISH_LAG
 
@@ -187,23 +189,35 @@ class OutputStore:
             "id": new_id(),
         }
         self._pending.append((doc["id"], execution_id, output_type, json.dumps(doc, ensure_ascii=False)))
-        self._unpublished.append(doc)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no running loop: nothing to hold back for; the next read flushes
-            self._publish()
+            self._unpublished.append((0.0, doc))
+            self._publish(everything=True)
             return
         if self._flush_handle is None:
             self._flush_handle = loop.call_later(self.FLUSH_DELAY, self.flush)
+        # Each chunk is held back `lag` from when it was stored (not from the first of a batch: a chunk
+        # stored just before a batch went out would otherwise go with it, ahead of a terminal update).
+        due = loop.time() + self.lag
+        self._unpublished.append((due, doc))
         if self._publish_handle is None:
-            # One timer for every chunk that comes meanwhile: they go out together, in order.
-            self._publish_handle = loop.call_later(self.lag, self._publish)
+            self._publish_handle = loop.call_at(due, self._publish)
 
-    def _publish(self) -> None:
+    def _publish(self, *, everything: bool = False) -> None:
+        """Publish, in order, the chunks whose time has come; wait for the next one's."""
         self._publish_handle = None
-        docs, self._unpublished = self._unpublished, []
-        for doc in docs:
-            self.bus.publish("st2.execution.output__create", doc)
+        if everything:
+            now = float("inf")
+        else:
+            loop = asyncio.get_running_loop()
+            now = loop.time()
+        while self._unpublished and self._unpublished[0][0] <= now:
+            self.bus.publish("st2.execution.output__create", self._unpublished.popleft()[1])
+        if self._unpublished:
+            # Not sooner than FLUSH_DELAY: a flood goes out in small batches, not one timer per chunk.
+            when = max(self._unpublished[0][0], now + self.FLUSH_DELAY)
+            self._publish_handle = loop.call_at(when, self._publish)
 
     def flush(self) -> None:
         if self._flush_handle is not None:

@@ -165,8 +165,11 @@ class OutputStore:
     # of an execution reaches st2stream before its last chunks (seen on st2 master, 5 runs of 5). The
     # demo holds chunk events back this long, while updates go at once, so clients meet that order
     # here too. Chunks are stored at once: a read after the end has them all, as on st2. Tests that
-    # need the order for certain lengthen `lag` (`server.engine.output.lag`).
-    PUBLISH_LAG = 0.05
+    # need the order for certain lengthen `lag` (`server.engine.output.lag`). 15 ms: st2 master's own
+    # live output reaches st2stream ~12 ms after the print (median of 12 lines 0.2 s apart), and with
+    # `echo a; echo b; echo c` its terminal update came before `b` and `c` in 4 runs of 5; the demo with
+    # 15 ms: lines 17 ms after the print, the terminal update before all three in 8 of 8.
+    PUBLISH_LAG = 0.015
 
     def __init__(self, server: DemoState) -> None:
         self.db = server.db

@@ -7,7 +7,7 @@ terminals, and bidi overrides and isolates make text read other than it is. So e
 shown as a visible stand-in, as `cat -v` and `less` do, and the rest of the sequence stays as plain text:
 
 - C0 controls and DEL as Unicode control pictures: ESC as ␛, BEL as ␇, NUL as ␀, DEL as ␡;
-- C1 controls and bidi controls as <U+XXXX>, e.g. <U+009B>, <U+202E>;
+- C1 controls and bidi controls as their code point in angle brackets: <U+009B>, <U+202E>;
 - lone surrogates (invalid UTF-8 decoded with surrogateescape, or JSON escapes) as U+FFFD.
 
 Tabs and newlines stay (a carriage return before a newline goes). No Textual here: api-side code and

@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import pickle
+import signal
 import sys
 import threading
 from concurrent.futures import Future
@@ -68,7 +69,8 @@ def can_fork() -> bool:
 
 
 class StartRequests:
-    """The start's requests, running in a daemon thread from construction; `answers()` awaits them."""
+    """The start's requests, under way from construction (in a forked child or a daemon thread, see
+    `can_fork`); `answers()` awaits them."""
 
     def __init__(
         self,
@@ -138,7 +140,7 @@ class StartRequests:
         pid, self._child = self._child, None
         if pid is not None:
             try:
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
 

@@ -84,3 +84,41 @@ def test_a_refused_token_comes_back_as_ask_again(st2_server):
     seen = _run(st2_server, "not-a-token")
     assert seen["child"] and seen["reaped"]
     assert seen["answers"] is None
+
+
+SILENT_SERVER_CHILD = """
+import json, os, socket, time
+from st2tui.config import Connection
+from st2tui.prefetch import StartRequests
+from st2tui.widgets.execution_query import first_page_params
+
+silent = socket.create_server(("127.0.0.1", 0))  # takes connections, never answers
+url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+connection = Connection(api_url=url + "/api/v1", auth_url=url + "/auth/v1", stream_url=url + "/stream/v1",
+                        base_url=None, profile="test", token="t", cache_token=False)
+start = StartRequests(connection, params=first_page_params(utc=False))
+child = start._child
+time.sleep(0.5)
+start.close()
+deadline = time.monotonic() + 10
+while True:
+    try:
+        os.kill(child, 0)
+    except ProcessLookupError:
+        gone = True
+        break
+    if time.monotonic() > deadline:
+        gone = False
+        break
+    time.sleep(0.05)
+print(json.dumps({"child": child is not None, "gone": gone}))
+"""
+
+
+def test_a_child_still_waiting_when_the_app_ends_is_not_left_behind():
+    result = subprocess.run(
+        [sys.executable, "-c", SILENT_SERVER_CHILD], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout.splitlines()[-1])
+    assert seen == {"child": True, "gone": True}

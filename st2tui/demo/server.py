@@ -225,8 +225,17 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 
 def make_uvicorn(app: Any) -> uvicorn.Server:
+    # Idle connections are kept 75 s, as nginx (st2's front) keeps them: uvicorn's 5 s, under the client's
+    # 60 s keep-alive, let a request go out on a connection the server was closing (a POST after 5 s of
+    # quiet failed with ReadError now and then).
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2, access_log=False, ws="none"
+        app,
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        timeout_keep_alive=75,
+        access_log=False,
+        ws="none",
     )
     return uvicorn.Server(config)
 

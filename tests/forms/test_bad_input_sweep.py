@@ -218,7 +218,11 @@ async def test_run_form_sends_every_value_its_fields_accept_exactly(forms_server
         assert expected["tags"] == odd_texts(accepted["tags"], big=False)
         before = len(executions_of(rest, ACTION))
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="the run")
+        try:
+            await until(pilot, lambda: not isinstance(app.screen, RunActionScreen), what="the run")
+        except AssertionError as exc:
+            # Seen twice in many runs, under xdist: say what the form was doing, for the next sighting.
+            raise AssertionError(f"{exc}; {form_state(screen, transport)}") from exc
         posted = json.loads(transport.writes("/executions")[-1].body)["parameters"]
         runs = executions_of(rest, ACTION)
         assert len(runs) == before + 1
@@ -495,3 +499,12 @@ async def test_unicode_credentials_are_sent_as_typed_and_refused_as_a_wrong_pass
         _, _, encoded = transport.writes("/tokens")[0].headers["authorization"].partition(" ")
         assert base64.b64decode(encoded).decode() == f"{username}:{password}"
     assert transport.server_errors() == []
+
+
+def form_state(screen, transport) -> str:
+    banners = [banner.render() for banner in screen.query(".form-banner")]
+    return (
+        f"form busy={screen.busy} loaded={screen.loaded}, banners {banners!r}, "
+        f"invalid fields {[widget.id for widget in screen.query('.-invalid')]}, "
+        f"sent {[(sent.method, sent.path, sent.status) for sent in transport.sent[-5:]]}"
+    )
